@@ -1,0 +1,244 @@
+"""In-memory adapters: real implementations of every port, kept in process memory.
+
+They serve the demo without a database and are the test doubles of the application tests. A unit of work
+copies the committed state on entry and publishes its copy on commit, so rollback is real.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+import attrs
+
+from application.ports import (
+    ChangeLog,
+    DowntimeQuery,
+    DowntimeRepository,
+    ObservatoryRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from domain.accounts import User
+from domain.changes import ChangeEntry
+from domain.downtime import Downtime
+from domain.errors import ConflictError
+from domain.observatory import Observatory
+
+
+@attrs.define
+class MemoryStore:
+    """The committed state that in-memory units of work share; one per database, as it were."""
+
+    observatory: Observatory = attrs.field(factory=Observatory)
+    downtimes: dict[int, Downtime] = attrs.field(factory=dict)
+    users: dict[int, User] = attrs.field(factory=dict)
+    changes: list[ChangeEntry] = attrs.field(factory=list)
+    next_ids: dict[str, int] = attrs.field(factory=dict)
+    lock: threading.RLock = attrs.field(factory=threading.RLock)
+
+    def copy(self) -> MemoryStore:
+        return MemoryStore(
+            observatory=self.observatory.copy(),
+            downtimes=copy.deepcopy(self.downtimes),
+            users=copy.deepcopy(self.users),
+            changes=list(self.changes),
+            next_ids=dict(self.next_ids),
+            lock=self.lock,
+        )
+
+    def next_id(self, kind: str) -> int:
+        self.next_ids[kind] = self.next_ids.get(kind, 0) + 1
+        return self.next_ids[kind]
+
+
+class InMemoryObservatoryRepository(ObservatoryRepository):
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+
+    def get(self) -> Observatory:
+        return self._state.observatory.copy()
+
+    def save(self, observatory: Observatory) -> None:
+        if observatory.version != self._state.observatory.version:
+            raise ConflictError("The observatory configuration was changed by someone else; try again")
+        saved = observatory.copy()
+        saved.version = observatory.version + 1
+        self._state.observatory = saved
+        observatory.version = saved.version
+
+    def version(self) -> int:
+        return self._state.observatory.version
+
+
+def _matches_downtime(d: Downtime, q: DowntimeQuery) -> bool:
+    assert d.created is not None and d.modified is not None  # noqa: S101 - set by the repository on add
+    bounds = [
+        (q.starts_after, d.start, 1),
+        (q.starts_before, d.start, -1),
+        (q.ends_after, d.end, 1),
+        (q.ends_before, d.end, -1),
+        (q.created_after, d.created, 1),
+        (q.created_before, d.created, -1),
+        (q.modified_after, d.modified, 1),
+        (q.modified_before, d.modified, -1),
+    ]
+    for bound, value, sign in bounds:
+        if bound is not None and ((sign > 0 and value < bound) or (sign < 0 and value > bound)):
+            return False
+    for wanted, value in (
+        (q.sites, d.site),
+        (q.enclosures, d.enclosure),
+        (q.telescopes, d.telescope),
+        (q.instrument_types, d.instrument_type),
+    ):
+        if wanted and value not in wanted:
+            return False
+    if q.reason_contains is not None and q.reason_contains.casefold() not in d.reason.casefold():
+        return False
+    return q.reason_exact is None or d.reason == q.reason_exact
+
+
+class InMemoryDowntimeRepository(DowntimeRepository):
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+
+    def add(self, downtime: Downtime) -> None:
+        downtime.id = self._state.next_id("downtime")
+        self._state.downtimes[downtime.id] = downtime
+
+    def get(self, downtime_id: int) -> Downtime | None:
+        return self._state.downtimes.get(downtime_id)
+
+    def delete(self, downtime: Downtime) -> None:
+        assert downtime.id is not None  # noqa: S101 - only stored downtimes can be deleted
+        self._state.downtimes.pop(downtime.id, None)
+
+    def search(self, query: DowntimeQuery) -> tuple[int, list[Downtime]]:
+        found = [d for d in self._state.downtimes.values() if _matches_downtime(d, query)]
+        found.sort(key=lambda d: d.id or 0)
+        # Stable sorts from the last key to the first give a multi-key order with mixed directions.
+        for key in reversed(query.order):
+            name = key.lstrip("-")
+            found.sort(key=lambda d, name=name: getattr(d, name), reverse=key.startswith("-"))
+        return len(found), found[query.offset : query.offset + query.limit]
+
+
+def token_digest(token: str) -> str:
+    """The index under which a token is looked up (tokens are random, so a fast hash is the right one)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InMemoryUserRepository(UserRepository):
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+
+    def add(self, user: User) -> None:
+        if self.get_by_username(user.username) is not None:
+            raise ConflictError(f'A user named "{user.username}" already exists')
+        user.id = self._state.next_id("user")
+        self._state.users[user.id] = user
+
+    def get(self, user_id: int) -> User | None:
+        return self._state.users.get(user_id)
+
+    def get_by_username(self, username: str) -> User | None:
+        wanted = username.casefold()
+        return next((u for u in self._state.users.values() if u.username.casefold() == wanted), None)
+
+    def get_by_email(self, email: str) -> User | None:
+        wanted = email.casefold()
+        return next((u for u in self._state.users.values() if u.email and u.email.casefold() == wanted), None)
+
+    def get_by_token(self, token: str) -> User | None:
+        digest = token_digest(token)
+        return next(
+            (u for u in self._state.users.values() if u.api_token and token_digest(u.api_token) == digest),
+            None,
+        )
+
+
+class InMemoryChangeLog(ChangeLog):
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+
+    def add(self, entries: Sequence[ChangeEntry]) -> None:
+        self._state.changes.extend(entries)
+
+    def search(
+        self, kind: str | None = None, entity_id: str | None = None, since: datetime | None = None
+    ) -> list[ChangeEntry]:
+        return [
+            e
+            for e in self._state.changes
+            if (kind is None or e.kind == kind)
+            and (entity_id is None or e.entity_id == entity_id)
+            and (since is None or e.time >= since)
+        ]
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """Works on a private copy of the store; commit publishes the copy, anything else discards it."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._work: MemoryStore | None = None
+
+    def __enter__(self) -> Self:
+        self._store.lock.acquire()
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._store.lock.release()
+
+    def _begin(self) -> None:
+        self._work = self._store.copy()
+        self.observatory = InMemoryObservatoryRepository(self._work)
+        self.downtimes = InMemoryDowntimeRepository(self._work)
+        self.users = InMemoryUserRepository(self._work)
+        self.changes = InMemoryChangeLog(self._work)
+        self._seen: list[object] = []
+
+    def commit(self) -> None:
+        assert self._work is not None  # noqa: S101 - commit outside "with" is a programming error
+        self._collected = [*getattr(self, "_collected", []), *self._pending_events()]
+        # Publish a copy, so objects the caller still holds cannot change the committed state.
+        published = self._work.copy()
+        for name in ("observatory", "downtimes", "users", "changes", "next_ids"):
+            setattr(self._store, name, getattr(published, name))
+        self._begin()
+
+    def rollback(self) -> None:
+        self._begin()
+
+    def _pending_events(self) -> list[object]:
+        assert self._work is not None  # noqa: S101
+        aggregates: list[object] = [
+            self._work.observatory,
+            *self._work.downtimes.values(),
+            *self._work.users.values(),
+        ]
+        found: list[object] = []
+        for aggregate in aggregates:
+            events = getattr(aggregate, "events", [])
+            found.extend(events)
+            events.clear()
+        return found
+
+    def collect_new_events(self) -> Iterator[object]:
+        yield from getattr(self, "_collected", [])
+        self._collected = []
