@@ -77,7 +77,8 @@ class InMemoryObservatoryRepository(ObservatoryRepository):
 
 
 def _matches_downtime(d: Downtime, q: DowntimeQuery) -> bool:
-    assert d.created is not None and d.modified is not None  # noqa: S101 - set by the repository on add
+    assert d.created is not None  # noqa: S101 - set by the repository on add
+    assert d.modified is not None  # noqa: S101 - set by the repository on add
     bounds = [
         (q.starts_after, d.start, 1),
         (q.starts_before, d.start, -1),

@@ -358,7 +358,5 @@ def diff(before: Observatory, after: Observatory) -> list[RecordChange]:
             previous = old.get(key)
             if previous != record:
                 changes.append(RecordChange(kind.name, key, previous, record))
-        changes.extend(
-            RecordChange(kind.name, key, record, None) for key, record in old.items() if key not in new
-        )
+        changes.extend(RecordChange(kind.name, key, record, None) for key, record in old.items() if key not in new)
     return changes
