@@ -95,6 +95,8 @@ class DowntimeRepository(Protocol):
 
 
 class UserRepository(Protocol):
+    """Users returned by the getters are tracked: changes made to them are stored on commit."""
+
     def add(self, user: User) -> None:
         """Store a new user and assign its id; ConflictError if the username is taken."""
         ...

@@ -1,0 +1,86 @@
+"""The composition root: builds the adapters named by the settings and hands them to the application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
+from adapters.clock import SystemClock
+from adapters.memory import InMemoryUnitOfWork, MemoryStore
+from application.handlers import accounts
+from application.messagebus import MessageBus
+from application.ports import UnitOfWork
+from entrypoints.config import MEMORY, Settings
+
+
+def _storage_kind(database_url: str) -> str:
+    return "memory" if database_url == MEMORY else "sqlalchemy"
+
+
+def _memory_uow_factory(store: MemoryStore) -> Callable[[], UnitOfWork]:
+    return lambda: InMemoryUnitOfWork(store)
+
+
+def _sqlalchemy_engine(database_url: str) -> Any:
+    from adapters.sqlalchemy.uow import make_engine
+
+    return make_engine(database_url)
+
+
+def _sqlalchemy_uow_factory(engine: Any) -> Callable[[], UnitOfWork]:
+    from sqlalchemy.orm import sessionmaker
+
+    from adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
+
+    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+    return lambda: SqlAlchemyUnitOfWork(session_factory)
+
+
+COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
+    accounts.CreateUser: accounts.create_user,
+    accounts.ObtainToken: accounts.obtain_token,
+}
+EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
+
+
+class Container(containers.DeclarativeContainer):
+    """One per process. ``settings`` is the only thing a caller must provide."""
+
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    password_hasher = providers.Singleton(Argon2PasswordHasher, time_cost=settings.provided.password_hash_time_cost)
+    token_issuer = providers.Singleton(SecretsTokenIssuer)
+
+    memory_store = providers.Singleton(MemoryStore)
+    engine = providers.Singleton(_sqlalchemy_engine, settings.provided.database_url)
+
+    uow_factory = providers.Selector(
+        providers.Callable(_storage_kind, settings.provided.database_url),
+        memory=providers.Singleton(_memory_uow_factory, memory_store),
+        sqlalchemy=providers.Singleton(_sqlalchemy_uow_factory, engine),
+    )
+
+    bus = providers.Singleton(
+        MessageBus,
+        uow_factory=uow_factory,
+        command_handlers=providers.Object(COMMAND_HANDLERS),
+        event_handlers=providers.Object(EVENT_HANDLERS),
+        dependencies=providers.Dict(clock=clock, password_hasher=password_hasher, token_issuer=token_issuer),
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    """A container for these settings; nothing is connected until first used."""
+    return Container(settings=settings)
+
+
+def upgrade_database(container: Container) -> None:
+    """Bring the database schema to the newest migration (nothing to do for the in-memory store)."""
+    if _storage_kind(container.settings().database_url) == "sqlalchemy":
+        from adapters.sqlalchemy.migrate import upgrade
+
+        upgrade(container.engine())

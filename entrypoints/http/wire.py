@@ -1,0 +1,91 @@
+"""Helpers every controller uses: reading JSON bodies, list pagination, and query-parameter parsing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request
+
+from adapters.serialization import structure_value
+from domain.errors import ValidationError
+from entrypoints.http.errors import BadRequestError
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body(request: Request[Any, Any, Any], body: bytes) -> Any:
+    """The parsed JSON body; 415 for another media type, 400 ``JSON parse error - ...`` when unparsable."""
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media_type not in ("application/json", ""):
+        raise BadRequestError(f'Unsupported media type "{media_type}" in request.', 415)
+    try:
+        return json.loads(body or b"{}", parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise BadRequestError(f"JSON parse error - {error}") from None
+
+
+def query_values(request: Request[Any, Any, Any], name: str) -> list[str]:
+    """Every non-empty value of a repeatable query parameter (repeats mean OR)."""
+    return [value for value in request.query_params.getall(name, []) if value != ""]
+
+
+def query_value(request: Request[Any, Any, Any], name: str) -> str | None:
+    """The last non-empty value of a query parameter, or None."""
+    values = query_values(request, name)
+    return values[-1] if values else None
+
+
+def typed_query_value(request: Request[Any, Any, Any], name: str, wanted: Any, message: str | None = None) -> Any:
+    """A query parameter structured into ``wanted`` (None when absent); a bad value is a 400 on that name."""
+    raw = query_value(request, name)
+    if raw is None:
+        return None
+    try:
+        return structure_value(raw, wanted, name)
+    except ValidationError:
+        if message is None:
+            raise
+        raise ValidationError.on(name, message) from None
+
+
+def page_bounds(request: Request[Any, Any, Any], default_limit: int, max_limit: int) -> tuple[int, int]:
+    """``limit`` and ``offset`` from the query string; larger limits are clamped, negative ones refused."""
+    bounds = []
+    for name, default in (("limit", default_limit), ("offset", 0)):
+        raw = query_value(request, name)
+        if raw is None:
+            bounds.append(default)
+            continue
+        if not raw.isdigit():
+            raise ValidationError.on(name, "A valid non-negative integer is required.")
+        bounds.append(int(raw))
+    limit, offset = bounds
+    return min(limit, max_limit) if limit > 0 else default_limit, offset
+
+
+def page(
+    request: Request[Any, Any, Any], count: int, results: Sequence[Any], limit: int, offset: int
+) -> dict[str, Any]:
+    """The ``{count, next, previous, results}`` envelope with absolute links that keep the other parameters."""
+
+    def link(new_offset: int) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "offset")]
+        params += [("limit", str(limit)), ("offset", str(new_offset))]
+        return f"{str(request.url).split('?')[0]}?{urlencode(params)}"
+
+    return {
+        "count": count,
+        "next": link(offset + limit) if offset + limit < count else None,
+        "previous": link(max(offset - limit, 0)) if offset > 0 else None,
+        "results": list(results),
+    }
+
+
+def base_url(request: Request[Any, Any, Any]) -> str:
+    """The scheme and host the client used, without a trailing slash, for absolute links."""
+    return str(request.base_url).rstrip("/")
