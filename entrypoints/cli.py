@@ -129,3 +129,7 @@ def users_create(username: str, staff: bool, email: str, password_stdin: bool, d
     container = open_container(database_url)
     user = container.bus().handle(CreateUser(username, password, email=email, is_staff=staff))
     click.echo(f"created {'staff ' if user.is_staff else ''}user {user.username} (id {user.id})")
+
+
+if __name__ == "__main__":
+    main()
