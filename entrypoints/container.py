@@ -10,7 +10,7 @@ from dependency_injector import containers, providers
 from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
 from adapters.clock import SystemClock
 from adapters.memory import InMemoryUnitOfWork, MemoryStore
-from application.handlers import accounts
+from application.handlers import accounts, downtime
 from application.messagebus import MessageBus
 from application.ports import UnitOfWork
 from entrypoints.config import MEMORY, Settings
@@ -42,6 +42,9 @@ def _sqlalchemy_uow_factory(engine: Any) -> Callable[[], UnitOfWork]:
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     accounts.CreateUser: accounts.create_user,
     accounts.ObtainToken: accounts.obtain_token,
+    downtime.ScheduleDowntime: downtime.schedule_downtime,
+    downtime.ReviseDowntime: downtime.revise_downtime,
+    downtime.CancelDowntime: downtime.cancel_downtime,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 
