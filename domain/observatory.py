@@ -12,9 +12,12 @@ keys by code), never object references.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Any
 
 from attrs import define, field, frozen
+
+from domain.errors import ValidationError
 
 JsonDict = dict[str, Any]
 
@@ -249,6 +252,30 @@ KINDS: tuple[Kind, ...] = (
 )
 KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
+# Every link between records: kind -> field -> the kind it points at. A tuple field holds several links.
+REFERENCES: dict[str, dict[str, str]] = {
+    "opticalelementgroups": {"element_ids": "opticalelements"},
+    "cameras": {"camera_type_id": "cameratypes", "optical_element_group_ids": "opticalelementgroups"},
+    "instrumenttypes": {
+        "instrument_category": "instrumentcategories",
+        "default_configuration_type": "configurationtypes",
+    },
+    "configurationtypeproperties": {
+        "instrument_type_id": "instrumenttypes",
+        "configuration_type": "configurationtypes",
+    },
+    "genericmodegroups": {"instrument_type_id": "instrumenttypes", "type": "modetypes"},
+    "genericmodes": {"group_id": "genericmodegroups"},
+    "enclosures": {"site_id": "sites"},
+    "telescopes": {"enclosure_id": "enclosures"},
+    "instruments": {
+        "telescope_id": "telescopes",
+        "instrument_type_id": "instrumenttypes",
+        "science_camera_ids": "cameras",
+        "autoguider_camera_id": "cameras",
+    },
+}
+
 
 @define(slots=False, eq=False)
 class Observatory:
@@ -329,6 +356,150 @@ class Observatory:
     @property
     def modes(self) -> dict[int, GenericMode]:
         return self.records["genericmodes"]
+
+    # --- Reads in canonical order (observatory.md 1.2) -------------------------------------------------------
+
+    def sorted_sites(self) -> list[Site]:
+        """Every site, by code."""
+        return sorted(self.sites.values(), key=lambda s: s.code)
+
+    def enclosures_of(self, site_id: int) -> list[Enclosure]:
+        """The site's enclosures, by code."""
+        return sorted((e for e in self.enclosures.values() if e.site_id == site_id), key=lambda e: e.code)
+
+    def telescopes_of(self, enclosure_id: int) -> list[Telescope]:
+        """The enclosure's telescopes, by code."""
+        return sorted((t for t in self.telescopes.values() if t.enclosure_id == enclosure_id), key=lambda t: t.code)
+
+    def instruments_of(self, telescope_id: int) -> list[Instrument]:
+        """The telescope's instruments, by code."""
+        return sorted((i for i in self.instruments.values() if i.telescope_id == telescope_id), key=lambda i: i.code)
+
+    def canonical_telescopes(self) -> list[Telescope]:
+        """Every telescope in canonical order: site code, enclosure code, telescope code."""
+        return [t for s in self.sorted_sites() for e in self.enclosures_of(s.id) for t in self.telescopes_of(e.id)]
+
+    def canonical_instruments(self) -> list[Instrument]:
+        """Every instrument in canonical order."""
+        return [i for t in self.canonical_telescopes() for i in self.instruments_of(t.id)]
+
+    def configuration_types_of(self, instrument_type_id: int) -> list[ConfigurationTypeProperties]:
+        """The instrument type's configuration type rows, in id order."""
+        rows = self.configuration_type_properties.values()
+        return sorted((r for r in rows if r.instrument_type_id == instrument_type_id), key=lambda r: r.id)
+
+    def mode_groups_of(self, instrument_type_id: int) -> list[GenericModeGroup]:
+        """The instrument type's mode groups, in id order."""
+        groups = self.mode_groups.values()
+        return sorted((g for g in groups if g.instrument_type_id == instrument_type_id), key=lambda g: g.id)
+
+    def modes_of(self, group_id: int) -> list[GenericMode]:
+        """The group's modes, in id order."""
+        return sorted((m for m in self.modes.values() if m.group_id == group_id), key=lambda m: m.id)
+
+    # --- Names and lookups by code -----------------------------------------------------------------------------
+
+    def enclosure_path(self, enclosure: Enclosure) -> str:
+        """``ogg.clma``; unknown parents show as '?' so a broken tree can still be described."""
+        site = self.sites.get(enclosure.site_id)
+        return f"{site.code if site else '?'}.{enclosure.code}"
+
+    def telescope_path(self, telescope: Telescope) -> str:
+        """``ogg.clma.2m0a``."""
+        enclosure = self.enclosures.get(telescope.enclosure_id)
+        return f"{self.enclosure_path(enclosure) if enclosure else '?.?'}.{telescope.code}"
+
+    def instrument_path(self, instrument: Instrument) -> str:
+        """``ogg.clma.2m0a.floyds01``."""
+        telescope = self.telescopes.get(instrument.telescope_id)
+        return f"{self.telescope_path(telescope) if telescope else '?.?.?'}.{instrument.code}"
+
+    def find_site(self, code: str) -> Site | None:
+        """The site with this code (exact), or None."""
+        return next((s for s in self.sites.values() if s.code == code), None)
+
+    def find_enclosure(self, site_code: str, enclosure_code: str) -> Enclosure | None:
+        """The enclosure with these codes (exact), or None."""
+        site = self.find_site(site_code)
+        if site is None:
+            return None
+        return next((e for e in self.enclosures.values() if e.site_id == site.id and e.code == enclosure_code), None)
+
+    def find_telescope(self, site_code: str, enclosure_code: str, telescope_code: str) -> Telescope | None:
+        """The telescope with this site/enclosure/telescope triple (exact codes), or None."""
+        enclosure = self.find_enclosure(site_code, enclosure_code)
+        if enclosure is None:
+            return None
+        found = (t for t in self.telescopes.values() if t.enclosure_id == enclosure.id and t.code == telescope_code)
+        return next(found, None)
+
+    def find_instrument(self, code: str) -> Instrument | None:
+        """The instrument with this code (exact; codes are network-unique), or None."""
+        return next((i for i in self.instruments.values() if i.code == code), None)
+
+    def find_instrument_type(self, code: str) -> InstrumentType | None:
+        """The instrument type with this code compared case-insensitively (clients send old spellings), or None."""
+        wanted = code.casefold()
+        return next((t for t in self.instrument_types.values() if t.code.casefold() == wanted), None)
+
+    def find_camera(self, code: str) -> Camera | None:
+        """The camera with this code, or None."""
+        return next((c for c in self.cameras.values() if c.code == code), None)
+
+    def first_telescope_hosting(self, instrument_type_id: int) -> Telescope | None:
+        """The first telescope in canonical order with an instrument of this type, in any state (1.6)."""
+        for telescope in self.canonical_telescopes():
+            if any(i.instrument_type_id == instrument_type_id for i in self.instruments_of(telescope.id)):
+                return telescope
+        return None
+
+    def instrument_type_codes_on(self, telescope_id: int) -> set[str]:
+        """Codes of the instrument types carried by the telescope's instruments, whatever their state."""
+        types = self.instrument_types
+        return {
+            types[i.instrument_type_id].code
+            for i in self.instruments.values()
+            if i.telescope_id == telescope_id and i.instrument_type_id in types
+        }
+
+    # --- Writes: every verb checks the whole resulting tree and changes nothing when it refuses -------------
+
+    def create(self, kind: str, values: Mapping[str, Any]) -> Any:
+        """Add a record of a kind from domain field values (plus the composite fields of 2.5); return it."""
+        from domain.observatory_writes import create
+
+        return create(self, kind, values)
+
+    def update(self, kind: str, key: Any, values: Mapping[str, Any], partial: bool = True) -> Any:
+        """Change a record (PATCH when partial, else PUT: omitted optional fields fall back to defaults)."""
+        from domain.observatory_writes import update
+
+        return update(self, kind, key, values, partial)
+
+    def delete(self, kind: str, key: Any) -> None:
+        """Remove a record; ConflictError while children or references remain, NotFoundError if missing."""
+        from domain.observatory_writes import delete
+
+        delete(self, kind, key)
+
+    def set_instrument_state(self, instrument_id: int, state: str) -> Instrument:
+        """Move an instrument to another life-cycle state (1.5)."""
+        result: Instrument = self.update("instruments", instrument_id, {"state": state})
+        return result
+
+    def replace_records(self, records: dict[str, dict[Any, Any]]) -> None:
+        """Swap in a whole new set of records after checking them; used by verbs and the importer."""
+        candidate = Observatory(self.version, records)
+        candidate.check()
+        self.records = records
+
+    def check(self) -> None:
+        """Raise a ValidationError naming every broken invariant of 1.4, keyed by kind, then record key."""
+        from domain.observatory_rules import problems, problems_by_record
+
+        found = problems(self)
+        if found:
+            raise ValidationError(problems_by_record(found))
 
 
 def telescope_class(aperture_m: float) -> str:
