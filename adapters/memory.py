@@ -6,11 +6,11 @@ copies the committed state on entry and publishes its copy on commit, so rollbac
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from operator import attrgetter
 from types import TracebackType
 from typing import Self
 
@@ -45,8 +45,10 @@ class MemoryStore:
     def copy(self) -> MemoryStore:
         return MemoryStore(
             observatory=self.observatory.copy(),
-            downtimes=copy.deepcopy(self.downtimes),
-            users=copy.deepcopy(self.users),
+            # evolve, not deepcopy: the classes may also be mapped by SQLAlchemy in this process, and a deep copy
+            # would share the mapper's per-object state between the original and the copy.
+            downtimes={key: attrs.evolve(downtime) for key, downtime in self.downtimes.items()},
+            users={key: attrs.evolve(user) for key, user in self.users.items()},
             changes=list(self.changes),
             next_ids=dict(self.next_ids),
             lock=self.lock,
@@ -60,9 +62,13 @@ class MemoryStore:
 class InMemoryObservatoryRepository(ObservatoryRepository):
     def __init__(self, state: MemoryStore) -> None:
         self._state = state
+        # The copies handed out carry the events the caller records; the unit of work collects them on commit.
+        self.seen: list[Observatory] = []
 
     def get(self) -> Observatory:
-        return self._state.observatory.copy()
+        observatory = self._state.observatory.copy()
+        self.seen.append(observatory)
+        return observatory
 
     def save(self, observatory: Observatory) -> None:
         if observatory.version != self._state.observatory.version:
@@ -71,15 +77,15 @@ class InMemoryObservatoryRepository(ObservatoryRepository):
         saved.version = observatory.version + 1
         self._state.observatory = saved
         observatory.version = saved.version
+        if all(seen is not observatory for seen in self.seen):
+            self.seen.append(observatory)
 
     def version(self) -> int:
         return self._state.observatory.version
 
 
 def _matches_downtime(d: Downtime, q: DowntimeQuery) -> bool:
-    assert d.created is not None  # noqa: S101 - set by the repository on add
-    assert d.modified is not None  # noqa: S101 - set by the repository on add
-    bounds = [
+    bounds: list[tuple[datetime | None, datetime | None, int]] = [
         (q.starts_after, d.start, 1),
         (q.starts_before, d.start, -1),
         (q.ends_after, d.end, 1),
@@ -90,15 +96,18 @@ def _matches_downtime(d: Downtime, q: DowntimeQuery) -> bool:
         (q.modified_before, d.modified, -1),
     ]
     for bound, value, sign in bounds:
-        if bound is not None and ((sign > 0 and value < bound) or (sign < 0 and value > bound)):
+        if bound is None:
+            continue
+        # A time never set matches no bound, as NULL does in SQL.
+        if value is None or (sign > 0 and value < bound) or (sign < 0 and value > bound):
             return False
-    for wanted, value in (
+    for wanted, code in (
         (q.sites, d.site),
         (q.enclosures, d.enclosure),
         (q.telescopes, d.telescope),
         (q.instrument_types, d.instrument_type),
     ):
-        if wanted and value not in wanted:
+        if wanted and code not in wanted:
             return False
     if q.reason_contains is not None and q.reason_contains.casefold() not in d.reason.casefold():
         return False
@@ -108,10 +117,13 @@ def _matches_downtime(d: Downtime, q: DowntimeQuery) -> bool:
 class InMemoryDowntimeRepository(DowntimeRepository):
     def __init__(self, state: MemoryStore) -> None:
         self._state = state
+        # Kept beyond the store too: a deleted downtime's events must still reach the bus.
+        self.seen: list[Downtime] = []
 
     def add(self, downtime: Downtime) -> None:
         downtime.id = self._state.next_id("downtime")
         self._state.downtimes[downtime.id] = downtime
+        self.seen.append(downtime)
 
     def get(self, downtime_id: int) -> Downtime | None:
         return self._state.downtimes.get(downtime_id)
@@ -119,15 +131,19 @@ class InMemoryDowntimeRepository(DowntimeRepository):
     def delete(self, downtime: Downtime) -> None:
         assert downtime.id is not None  # noqa: S101 - only stored downtimes can be deleted
         self._state.downtimes.pop(downtime.id, None)
+        self.seen.append(downtime)
 
     def search(self, query: DowntimeQuery) -> tuple[int, list[Downtime]]:
         found = [d for d in self._state.downtimes.values() if _matches_downtime(d, query)]
-        found.sort(key=lambda d: d.id or 0)
+        found.sort(key=_downtime_id)
         # Stable sorts from the last key to the first give a multi-key order with mixed directions.
         for key in reversed(query.order):
-            name = key.lstrip("-")
-            found.sort(key=lambda d, name=name: getattr(d, name), reverse=key.startswith("-"))
+            found.sort(key=attrgetter(key.lstrip("-")), reverse=key.startswith("-"))
         return len(found), found[query.offset : query.offset + query.limit]
+
+
+def _downtime_id(downtime: Downtime) -> int:
+    return downtime.id or 0
 
 
 def token_digest(token: str) -> str:
@@ -174,13 +190,15 @@ class InMemoryChangeLog(ChangeLog):
     def search(
         self, kind: str | None = None, entity_id: str | None = None, since: datetime | None = None
     ) -> list[ChangeEntry]:
-        return [
+        found = [
             e
             for e in self._state.changes
             if (kind is None or e.kind == kind)
             and (entity_id is None or e.entity_id == entity_id)
             and (since is None or e.time >= since)
         ]
+        # Oldest first, as the port says, even if entries were appended out of time order; ties keep their order.
+        return sorted(found, key=attrgetter("time"))
 
 
 class InMemoryUnitOfWork(UnitOfWork):
@@ -228,13 +246,17 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def _pending_events(self) -> list[object]:
         assert self._work is not None  # noqa: S101
-        aggregates: list[object] = [
+        aggregates: dict[int, object] = {}
+        for aggregate in (
+            *self.observatory.seen,
+            *self.downtimes.seen,
             self._work.observatory,
             *self._work.downtimes.values(),
             *self._work.users.values(),
-        ]
+        ):
+            aggregates.setdefault(id(aggregate), aggregate)
         found: list[object] = []
-        for aggregate in aggregates:
+        for aggregate in aggregates.values():
             events = getattr(aggregate, "events", [])
             found.extend(events)
             events.clear()

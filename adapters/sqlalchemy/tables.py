@@ -1,0 +1,242 @@
+"""The relational schema: one MetaData holding every table the SQLAlchemy adapters read and write.
+
+The observatory tables are derived from the record classes in ``domain.observatory`` (one table per kind,
+one column per attrs field), so a field added to a record cannot be forgotten here; the migration in
+``migrations/versions`` spells the same schema out by hand and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from domain.observatory import KINDS, Kind
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC text (so they sort and compare correctly) and
+    come back tagged UTC. PostgreSQL stores ``timestamptz`` and returns the session's zone, converted to UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # Naive times are made aware at the edge; one arriving here would be stored at the wrong instant.
+            raise ValueError(f"naive datetime {value!r} cannot be stored; make it timezone-aware UTC first")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class EmptyAsNull(sa.TypeDecorator[str]):
+    """A code that may be left empty (``""`` in the domain) but otherwise refers to another table's key.
+
+    The domain writes "no value" as ``""``; a foreign key accepts only NULL for that, so the two are swapped at
+    the boundary.
+    """
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value or None
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str:
+        return value or ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The observatory: one table per kind, named as the kind.
+
+# Links between records, as (kind, field) -> "table.column". Every id or code a record holds is listed here.
+OBSERVATORY_FOREIGN_KEYS: dict[tuple[str, str], str] = {
+    ("opticalelementgroups", "element_ids"): "opticalelements.id",
+    ("cameras", "camera_type_id"): "cameratypes.id",
+    ("cameras", "optical_element_group_ids"): "opticalelementgroups.id",
+    ("instrumenttypes", "instrument_category"): "instrumentcategories.code",
+    ("instrumenttypes", "default_configuration_type"): "configurationtypes.code",
+    ("configurationtypeproperties", "instrument_type_id"): "instrumenttypes.id",
+    ("configurationtypeproperties", "configuration_type"): "configurationtypes.code",
+    ("genericmodegroups", "instrument_type_id"): "instrumenttypes.id",
+    ("genericmodegroups", "type"): "modetypes.id",
+    ("genericmodes", "group_id"): "genericmodegroups.id",
+    ("enclosures", "site_id"): "sites.id",
+    ("telescopes", "enclosure_id"): "enclosures.id",
+    ("instruments", "telescope_id"): "telescopes.id",
+    ("instruments", "instrument_type_id"): "instrumenttypes.id",
+    ("instruments", "science_camera_ids"): "cameras.id",
+    ("instruments", "autoguider_camera_id"): "cameras.id",
+}
+
+# Code links that the domain may leave empty (upstream allows null there); see EmptyAsNull.
+OPTIONAL_CODE_LINKS = {("instrumenttypes", "instrument_category"), ("instrumenttypes", "default_configuration_type")}
+
+
+@attrs.frozen
+class Association:
+    """An ordered list of ids on a record (a ``tuple[int, ...]`` field), stored as rows (owner, position, member)."""
+
+    field: str
+    table: sa.Table
+    owner: str
+    member: str
+
+
+# (kind, field) -> (table name, owner column, member column)
+_ASSOCIATION_NAMES: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("opticalelementgroups", "element_ids"): ("opticalelementgroup_elements", "group_id", "element_id"),
+    ("cameras", "optical_element_group_ids"): ("camera_opticalelementgroups", "camera_id", "group_id"),
+    ("instruments", "science_camera_ids"): ("instrument_science_cameras", "instrument_id", "camera_id"),
+}
+
+
+def _column_type(kind: str, name: str, hint: Any) -> sa.types.TypeEngine[Any]:
+    if (kind, name) in OPTIONAL_CODE_LINKS:
+        return EmptyAsNull()
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return sa.String(32)
+    if hint is bool:
+        return sa.Boolean()
+    if hint is int:
+        return sa.Integer()
+    if hint is float:
+        return sa.Float()
+    if hint is str:
+        return sa.String()
+    if typing.get_origin(hint) is dict:
+        return sa.JSON()
+    raise TypeError(f"no column type for {kind}.{name}: {hint!r}")
+
+
+def _observatory_tables(kind: Kind) -> tuple[sa.Table, list[Association]]:
+    hints = typing.get_type_hints(kind.record_class)
+    columns: list[sa.Column[Any]] = []
+    associations: list[Association] = []
+    for field in attrs.fields(kind.record_class):
+        hint = hints[field.name]
+        target = OBSERVATORY_FOREIGN_KEYS.get((kind.name, field.name))
+        if typing.get_origin(hint) is tuple:
+            table_name, owner, member = _ASSOCIATION_NAMES[(kind.name, field.name)]
+            owner_target = f"{kind.name}.{kind.key}"
+            table = sa.Table(
+                table_name,
+                metadata,
+                # Association rows belong to their owner; the member side refuses to lose a referenced record.
+                sa.Column(owner, sa.Integer, sa.ForeignKey(owner_target, ondelete="CASCADE"), primary_key=True),
+                sa.Column("position", sa.Integer, primary_key=True),
+                sa.Column(member, sa.Integer, sa.ForeignKey(str(target)), nullable=False, index=True),
+            )
+            associations.append(Association(field.name, table, owner, member))
+            continue
+        is_key = field.name == kind.key
+        args: list[Any] = [sa.ForeignKey(target)] if target else []
+        columns.append(
+            sa.Column(
+                field.name,
+                _column_type(kind.name, field.name, hint),
+                *args,
+                primary_key=is_key,
+                # Ids come from the domain (the import file and the API name them), never from a sequence.
+                autoincrement=False if is_key else "auto",
+                nullable=(kind.name, field.name) in OPTIONAL_CODE_LINKS,
+                index=bool(target) and not is_key,
+            )
+        )
+    return sa.Table(kind.name, metadata, *columns), associations
+
+
+OBSERVATORY_TABLES: dict[str, sa.Table] = {}
+ASSOCIATIONS: dict[str, list[Association]] = {}
+for _kind in KINDS:
+    OBSERVATORY_TABLES[_kind.name], ASSOCIATIONS[_kind.name] = _observatory_tables(_kind)
+
+observatory_version = sa.Table(
+    "observatory_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.CheckConstraint("id = 1", name="one_row"),
+)
+
+
+@sa.event.listens_for(observatory_version, "after_create")
+def _insert_version_row(target: sa.Table, connection: sa.Connection, **_: Any) -> None:
+    # The counter row exists from the start (the migration inserts it too), so saving can always UPDATE it.
+    connection.execute(target.insert().values(id=1, version=0))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Downtime, users and the change log.
+
+downtimes = sa.Table(
+    "downtimes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("start", UtcDateTime, nullable=False, index=True),
+    sa.Column("end", UtcDateTime, nullable=False, index=True),
+    sa.Column("site", sa.String, nullable=False),
+    sa.Column("enclosure", sa.String, nullable=False),
+    sa.Column("telescope", sa.String, nullable=False),
+    sa.Column("instrument_type", sa.String, nullable=False, server_default=""),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("created", UtcDateTime, nullable=True, index=True),
+    sa.Column("modified", UtcDateTime, nullable=True),
+    sa.Index(None, "site", "enclosure", "telescope"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String, nullable=False),
+    # Usernames are unique regardless of case; the folded form carries the constraint and serves look-ups.
+    sa.Column("username_key", sa.String, nullable=False, unique=True),
+    sa.Column("password_hash", sa.String, nullable=False),
+    sa.Column("email", sa.String, nullable=False, server_default=""),
+    sa.Column("is_staff", sa.Boolean, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("api_token", sa.String, nullable=True),
+    # Tokens are looked up by digest so the index never holds the secret itself.
+    sa.Column("api_token_sha256", sa.String(64), nullable=True, unique=True),
+    sa.Column("created", UtcDateTime, nullable=True),
+)
+
+change_log = sa.Table(
+    "change_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("time", UtcDateTime, nullable=False, index=True),
+    sa.Column("user", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("entity_id", sa.String, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("changes", sa.JSON, nullable=False),
+    sa.Column("batch", sa.String, nullable=False, server_default=""),
+    sa.Index(None, "kind", "entity_id"),
+)
