@@ -347,11 +347,12 @@ def _type_code(obs: Observatory, instrument_type_id: int) -> str:
     return found.code if found else "?"
 
 
-def _group_name(obs: Observatory, group_id: int) -> str:
+def _group_name(obs: Observatory, group_id: int, sentence_start: bool = False) -> str:
     group = obs.mode_groups.get(group_id)
+    article = "The" if sentence_start else "the"
     if group is None:
-        return "an unknown mode group"
-    return f"the {group.type} mode group of {_type_code(obs, group.instrument_type_id)}"
+        return f"{article} unknown mode group {group_id}"
+    return f"{article} {group.type} mode group of {_type_code(obs, group.instrument_type_id)}"
 
 
 def _missing_message(kind: str, key: Any) -> str:
@@ -408,7 +409,7 @@ def _cross_field(obs: Observatory) -> Iterable[Problem]:
     for key, mode_group in obs.mode_groups.items():
         members = modes_by_group[key]
         if not members:
-            yield Problem("genericmodegroups", key, "modes", f"{_group_name(obs, key).capitalize()} has no modes")
+            yield Problem("genericmodegroups", key, "modes", f"{_group_name(obs, key, sentence_start=True)} has no modes")
         if mode_group.default and mode_group.default not in members:
             message = f'Default mode "{mode_group.default}" is not a member of {_group_name(obs, key)}'
             yield Problem("genericmodegroups", key, NON_FIELD, message)
