@@ -145,6 +145,8 @@ class _DocumentReader:
         # Codes and names the file refers to, resolved to the ids given in this document.
         self.by_name: dict[str, dict[str, int]] = {k: {} for k in ("opticalelements", "opticalelementgroups")}
         self.by_name.update({k: {} for k in ("cameratypes", "cameras", "instrumenttypes")})
+        # Names of objects that were refused (their problem is reported); references to them stay silent.
+        self.broken: dict[str, set[str]] = {k: set() for k in self.by_name}
 
     def error(self, path: str, message: str) -> None:
         self.errors.setdefault(path or NON_FIELD, []).append(message)
@@ -192,9 +194,15 @@ class _DocumentReader:
     def resolve(self, kind: str, name: Any, path: str, what: str) -> int | None:
         folded = name.casefold() if isinstance(name, str) and kind in ("cameratypes", "instrumenttypes") else name
         found = self.by_name[kind].get(folded) if isinstance(folded, str) else None
-        if found is None:
+        if found is None and folded not in self.broken[kind]:
             self.error(path, f'unknown {what} "{name}"')
         return found
+
+    def mark_broken(self, kind: str, data: Any, name_field: str) -> None:
+        """Remember the name of an object that could not be built, so references to it add no noise."""
+        name = data.get(name_field) if isinstance(data, Mapping) else None
+        if isinstance(name, str):
+            self.broken[kind].add(name.casefold() if kind in ("cameratypes", "instrumenttypes") else name)
 
     def add(self, kind: str, values: dict[str, Any], path: str) -> Any:
         """Store a record with the next id of its kind (or its code), remember its path; None if unbuildable."""
@@ -267,7 +275,7 @@ def _read_catalogue(reader: _DocumentReader, data: Mapping[str, Any]) -> None:
     for index, item in enumerate(reader.list_at(data, "optical_elements", "")):
         path = f"optical_elements[{index}]"
         values = reader.read_object(item, path, "opticalelements")
-        _add_named(reader, "opticalelements", values, path, "code")
+        _add_named(reader, "opticalelements", values, path, "code", item)
     for index, item in enumerate(reader.list_at(data, "optical_element_groups", "")):
         path = f"optical_element_groups[{index}]"
         values = reader.read_object(item, path, "opticalelementgroups", ("optical_elements",))
@@ -276,33 +284,35 @@ def _read_catalogue(reader: _DocumentReader, data: Mapping[str, Any]) -> None:
             resolved = [reader.resolve("opticalelements", c, f"{path}.optical_elements[{i}]", "optical element")
                         for i, c in enumerate(codes)]  # fmt: skip
             values["element_ids"] = tuple(r for r in resolved if r is not None)
-        _add_named(reader, "opticalelementgroups", values, path, "name")
+        _add_named(reader, "opticalelementgroups", values, path, "name", item)
     for index, item in enumerate(reader.list_at(data, "camera_types", "")):
         path = f"camera_types[{index}]"
-        _add_named(reader, "cameratypes", reader.read_object(item, path, "cameratypes"), path, "code")
+        _add_named(reader, "cameratypes", reader.read_object(item, path, "cameratypes"), path, "code", item)
     for index, item in enumerate(reader.list_at(data, "cameras", "")):
         _read_camera(reader, item, f"cameras[{index}]")
     for index, item in enumerate(reader.list_at(data, "instrument_types", "")):
         _read_instrument_type(reader, item, f"instrument_types[{index}]")
 
 
-def _add_named(reader: _DocumentReader, kind: str, values: dict[str, Any] | None, path: str, name_field: str) -> None:
-    if values is None:
+def _add_named(
+    reader: _DocumentReader, kind: str, values: dict[str, Any] | None, path: str, name_field: str, item: Any
+) -> None:
+    key = reader.add(kind, values, path) if values is not None else None
+    if values is None or key is None:
+        reader.mark_broken(kind, item, name_field)
         return
-    key = reader.add(kind, values, path)
     name = str(values[name_field])
     folded = name.casefold() if kind in ("cameratypes", "instrumenttypes") else name
-    if key is not None:
-        # The first of two records with one code wins the name; the duplicate is reported by the tree check.
-        reader.by_name[kind].setdefault(folded, key)
+    # The first of two records with one code wins the name; the duplicate is reported by the tree check.
+    reader.by_name[kind].setdefault(folded, key)
 
 
 def _read_camera(reader: _DocumentReader, item: Any, path: str) -> None:
     values = reader.read_object(item, path, "cameras", ("camera_type", "optical_element_groups"))
-    if values is None:
-        return
-    if "camera_type" not in item:
-        reader.error(f"{path}.camera_type", "This field is required.")
+    if values is None or "camera_type" not in item:
+        if isinstance(item, Mapping) and "camera_type" not in item:
+            reader.error(f"{path}.camera_type", "This field is required.")
+        reader.mark_broken("cameras", item, "code")
         return
     camera_type = reader.resolve("cameratypes", item["camera_type"], f"{path}.camera_type", "camera type")
     groups = reader.list_at(item, "optical_element_groups", path)
@@ -311,17 +321,16 @@ def _read_camera(reader: _DocumentReader, item: Any, path: str) -> None:
         for i, g in enumerate(groups)
     ]
     if camera_type is None:
+        reader.mark_broken("cameras", item, "code")
         return
     values.update(camera_type_id=camera_type, optical_element_group_ids=tuple(r for r in resolved if r is not None))
-    _add_named(reader, "cameras", values, path, "code")
+    _add_named(reader, "cameras", values, path, "code", item)
 
 
 def _read_instrument_type(reader: _DocumentReader, item: Any, path: str) -> None:
     values = reader.read_object(item, path, "instrumenttypes", ("configuration_types", "mode_groups"))
-    if values is None:
-        return
     type_id = len(reader.obs.instrument_types) + 1
-    _add_named(reader, "instrumenttypes", values, path, "code")
+    _add_named(reader, "instrumenttypes", values, path, "code", item)
     if type_id not in reader.obs.instrument_types:
         return
     for index, row in enumerate(reader.list_at(item, "configuration_types", path)):
