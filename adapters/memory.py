@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import attrs
 
@@ -50,7 +50,8 @@ class MemoryStore:
             downtimes={key: attrs.evolve(downtime) for key, downtime in self.downtimes.items()},
             users={key: attrs.evolve(user) for key, user in self.users.items()},
             changes=list(self.changes),
-            next_ids=dict(self.next_ids),
+            # Shared, not copied: like a database sequence, an id once handed out is never handed out again.
+            next_ids=self.next_ids,
             lock=self.lock,
         )
 
@@ -60,8 +61,12 @@ class MemoryStore:
 
 
 class InMemoryObservatoryRepository(ObservatoryRepository):
-    def __init__(self, state: MemoryStore) -> None:
+    def __init__(self, state: MemoryStore, committed: MemoryStore | None = None) -> None:
         self._state = state
+        # The shared committed store, when ``state`` is a unit of work's copy of it: a save is refused as soon
+        # as another unit of work has committed a newer version, as a database's conditional UPDATE would.
+        self._committed = committed
+        self._base_version = state.observatory.version
         # The copies handed out carry the events the caller records; the unit of work collects them on commit.
         self.seen: list[Observatory] = []
 
@@ -71,7 +76,7 @@ class InMemoryObservatoryRepository(ObservatoryRepository):
         return observatory
 
     def save(self, observatory: Observatory) -> None:
-        if observatory.version != self._state.observatory.version:
+        if observatory.version != self._state.observatory.version or self.committed_elsewhere():
             raise ConflictError("The observatory configuration was changed by someone else; try again")
         saved = observatory.copy()
         saved.version = observatory.version + 1
@@ -82,6 +87,14 @@ class InMemoryObservatoryRepository(ObservatoryRepository):
 
     def version(self) -> int:
         return self._state.observatory.version
+
+    def saved(self) -> bool:
+        """Whether this repository stored a new version."""
+        return self._state.observatory.version != self._base_version
+
+    def committed_elsewhere(self) -> bool:
+        """Whether someone else committed a version since this repository's state was copied."""
+        return self._committed is not None and self._committed.observatory.version != self._base_version
 
 
 def _matches_downtime(d: Downtime, q: DowntimeQuery) -> bool:
@@ -225,8 +238,13 @@ class InMemoryUnitOfWork(UnitOfWork):
             self._store.lock.release()
 
     def _begin(self) -> None:
+        # What the copy was taken from: commit publishes only what this unit of work changed relative to it,
+        # so two units of work open at once (nested in one thread) do not undo each other's commits.
+        self._base_downtimes = dict(self._store.downtimes)
+        self._base_users = dict(self._store.users)
+        self._base_changes = len(self._store.changes)
         self._work = self._store.copy()
-        self.observatory = InMemoryObservatoryRepository(self._work)
+        self.observatory = InMemoryObservatoryRepository(self._work, self._store)
         self.downtimes = InMemoryDowntimeRepository(self._work)
         self.users = InMemoryUserRepository(self._work)
         self.changes = InMemoryChangeLog(self._work)
@@ -234,11 +252,15 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def commit(self) -> None:
         assert self._work is not None  # noqa: S101 - commit outside "with" is a programming error
+        if self.observatory.saved() and self.observatory.committed_elsewhere():
+            raise ConflictError("The observatory configuration was changed by someone else; try again")
         self._collected = [*getattr(self, "_collected", []), *self._pending_events()]
-        # Publish a copy, so objects the caller still holds cannot change the committed state.
-        published = self._work.copy()
-        for name in ("observatory", "downtimes", "users", "changes", "next_ids"):
-            setattr(self._store, name, getattr(published, name))
+        # Publish copies, so objects the caller still holds cannot change the committed state.
+        if self.observatory.saved():
+            self._store.observatory = self._work.observatory.copy()
+        _publish_changed(self._store.downtimes, self._base_downtimes, self._work.downtimes)
+        _publish_changed(self._store.users, self._base_users, self._work.users)
+        self._store.changes = [*self._store.changes, *self._work.changes[self._base_changes :]]
         self._begin()
 
     def rollback(self) -> None:
@@ -265,3 +287,17 @@ class InMemoryUnitOfWork(UnitOfWork):
     def collect_new_events(self) -> Iterator[object]:
         yield from getattr(self, "_collected", [])
         self._collected = []
+
+
+def _publish_changed(committed: dict[int, Any], base: dict[int, Any], work: dict[int, Any]) -> None:
+    """Apply to the committed entities what changed from ``base`` to ``work`` (added, changed, removed)."""
+    for key in base.keys() - work.keys():
+        committed.pop(key, None)
+    for key, entity in work.items():
+        before = base.get(key)
+        if before is None or _data(before) != _data(entity):
+            committed[key] = attrs.evolve(entity)
+
+
+def _data(entity: Any) -> dict[str, Any]:
+    return attrs.asdict(entity, recurse=False, filter=lambda attribute, _: attribute.init)

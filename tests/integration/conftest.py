@@ -9,8 +9,9 @@ Fixtures (available to every test under ``tests/integration``):
 * ``uow_factory``: just ``backend.uow_factory``, for tests that only speak the ports.
 * ``sample_observatory``: a hand-built observatory with every kind of record (two sites, shared cameras,
   ordered id tuples, validation schemas), version 0, for saving into an empty store.
-* ``sql_backend_name`` / ``sql_engine``: as above but SQL backends only ("sqlite", "postgres"), for tests of
-  the SQLAlchemy adapters themselves (migrations, caching); ``sql_engine`` is migrated to head.
+* ``sql_backend_name`` / ``sql_backend`` / ``sql_engine``: as above but SQL backends only ("sqlite",
+  "postgres"), for tests of the SQLAlchemy adapters themselves (migrations, caching, foreign keys);
+  ``sql_engine`` is a migrated engine without a unit of work around it.
 
 Helpers for tests that need a store outside these fixtures (several stores in one test, other test trees):
 
@@ -149,6 +150,12 @@ def uow_factory(backend: Backend) -> Callable[[], UnitOfWork]:
 def sql_backend_name(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name
+
+
+@pytest.fixture
+def sql_backend(sql_backend_name: str, tmp_path: Path) -> Iterator[Backend]:
+    with open_backend(sql_backend_name, tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture
