@@ -409,7 +409,9 @@ def _cross_field(obs: Observatory) -> Iterable[Problem]:
     for key, mode_group in obs.mode_groups.items():
         members = modes_by_group[key]
         if not members:
-            yield Problem("genericmodegroups", key, "modes", f"{_group_name(obs, key, sentence_start=True)} has no modes")
+            yield Problem(
+                "genericmodegroups", key, "modes", f"{_group_name(obs, key, sentence_start=True)} has no modes"
+            )
         if mode_group.default and mode_group.default not in members:
             message = f'Default mode "{mode_group.default}" is not a member of {_group_name(obs, key)}'
             yield Problem("genericmodegroups", key, NON_FIELD, message)

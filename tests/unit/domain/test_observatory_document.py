@@ -54,9 +54,12 @@ def test_ids_follow_document_order_on_an_empty_observatory() -> None:
     ogg = obs.find_site("ogg")
     telescope = obs.find_telescope("ogg", "clma", "2m0a")
     floyds01 = obs.find_instrument("floyds01")
-    assert ogg is not None and telescope is not None and floyds01 is not None
+    assert ogg is not None
+    assert telescope is not None
+    assert floyds01 is not None
     assert (ogg.id, telescope.id, floyds01.id) == (5, 15, 19)
-    assert obs.find_camera("en06") is not None and obs.find_camera("en06").id == 34  # type: ignore[union-attr]
+    assert obs.find_camera("en06") is not None
+    assert obs.find_camera("en06").id == 34
     floyds = obs.find_instrument_type("2M0-FLOYDS-SCICAM")
     assert floyds is not None
     assert [g.id for g in obs.mode_groups_of(floyds.id)][:2] == [7, 8]
@@ -159,7 +162,8 @@ def test_missing_optional_fields_take_their_documented_defaults() -> None:
     import_into(obs, parse_document(data), replace=False)
     coj = obs.find_site("coj")
     telescope = obs.find_telescope("coj", "clma", "0m4a")
-    assert coj is not None and telescope is not None
+    assert coj is not None
+    assert telescope is not None
     assert (coj.tz, telescope.telescope_front_padding) == ("Etc/UTC", 90.0)
 
 
@@ -174,7 +178,8 @@ def test_a_merge_import_updates_by_natural_key_and_keeps_what_the_file_omits() -
     assert (plan.created, plan.updated, plan.deleted) == ({}, {"sites": 1}, {})
     assert obs.find_enclosure("tlv", "domz") is not None
     ogg = obs.find_site("ogg")
-    assert ogg is not None and (ogg.id, ogg.name) == (5, "Haleakala")
+    assert ogg is not None
+    assert (ogg.id, ogg.name) == (5, "Haleakala")
 
 
 def test_a_replace_import_deletes_what_the_file_does_not_mention() -> None:

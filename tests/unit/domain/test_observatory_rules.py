@@ -36,8 +36,15 @@ def conflict(obs: Observatory, write: Callable[[], Any]) -> str:
 
 
 SITE = {"code": "xyz", "lat": 10.0, "long": 20.0, "elevation": 100, "timezone": 0}
-TELESCOPE = {"code": "1m0z", "aperture": 1.0, "lat": 0.0, "long": 0.0, "horizon": 15.0,
-             "ha_limit_neg": -4.6, "ha_limit_pos": 4.6}  # fmt: skip
+TELESCOPE = {
+    "code": "1m0z",
+    "aperture": 1.0,
+    "lat": 0.0,
+    "long": 0.0,
+    "horizon": 15.0,
+    "ha_limit_neg": -4.6,
+    "ha_limit_pos": 4.6,
+}
 
 
 def telescope_values(obs: Observatory, **changes: Any) -> dict[str, Any]:
@@ -88,16 +95,28 @@ def test_instrument_codes_are_unique_in_the_network(obs: Observatory) -> None:
 @pytest.mark.parametrize(
     ("kind", "values", "field", "message"),
     [
-        ("cameratypes", {"code": "1m0-new", "name": "x", "pscale": 1.0}, "code",
-         'Camera type code must be upper-case letters, digits, "-" or "_", got "1m0-new"'),
-        ("cameratypes", {"code": "1M0-SCICAM-SINISTRO", "name": "x", "pscale": 1.0}, "code",
-         'Camera type code "1M0-SCICAM-SINISTRO" already exists'),
+        (
+            "cameratypes",
+            {"code": "1m0-new", "name": "x", "pscale": 1.0},
+            "code",
+            'Camera type code must be upper-case letters, digits, "-" or "_", got "1m0-new"',
+        ),
+        (
+            "cameratypes",
+            {"code": "1M0-SCICAM-SINISTRO", "name": "x", "pscale": 1.0},
+            "code",
+            'Camera type code "1M0-SCICAM-SINISTRO" already exists',
+        ),
         ("opticalelements", {"code": "V", "name": "Another V"}, "code", 'Optical element code "V" already exists'),
-        ("configurationtypes", {"code": "expose"}, "code",
-         'Configuration type code must be upper-case letters, digits, "-" or "_", got "expose"'),
+        (
+            "configurationtypes",
+            {"code": "expose"},
+            "code",
+            'Configuration type code must be upper-case letters, digits, "-" or "_", got "expose"',
+        ),
         ("instrumentcategories", {"code": ""}, "code", "This field may not be blank."),
     ],
-)  # fmt: skip
+)
 def test_catalogue_codes_follow_their_format_and_are_unique(
     obs: Observatory, kind: str, values: dict[str, Any], field: str, message: str
 ) -> None:
@@ -112,7 +131,8 @@ def test_configuration_type_codes_keyed_by_code_cannot_be_created_twice(obs: Obs
 def test_instrument_type_codes_are_unique_compared_case_insensitively(obs: Observatory) -> None:
     sinistro = obs.find_instrument_type("1M0-SCICAM-SINISTRO")
     qhy = obs.find_instrument_type("0M4-SCICAM-QHY600")
-    assert sinistro is not None and qhy is not None
+    assert sinistro is not None
+    assert qhy is not None
     errors = refused(obs, lambda: obs.update("instrumenttypes", qhy.id, {"code": "1M0-SCICAM-SINISTRO"}))
     assert errors == {"code": ['Instrument type code "1M0-SCICAM-SINISTRO" already exists']}
 
@@ -170,16 +190,26 @@ def test_telescope_fields_are_range_checked(obs: Observatory, field: str, value:
 @pytest.mark.parametrize(
     ("kind", "field", "value", "message"),
     [
-        ("instrumenttypes", "default_acceptability_threshold", 101.0, "Ensure this value is less than or equal to 100."),
+        (
+            "instrumenttypes",
+            "default_acceptability_threshold",
+            101.0,
+            "Ensure this value is less than or equal to 100.",
+        ),
         ("instrumenttypes", "observation_front_padding", -1.0, "Ensure this value is greater than or equal to 0."),
         ("cameras", "orientation", 361.0, "Ensure this value is less than or equal to 360."),
         ("cameratypes", "pscale", 0.0, "Ensure this value is greater than 0."),
         ("cameratypes", "max_rois", -1, "Ensure this value is greater than or equal to 0."),
         ("genericmodes", "overhead", -1.0, "Ensure this value is greater than or equal to 0."),
-        ("configurationtypeproperties", "config_change_overhead", -2.0, "Ensure this value is greater than or equal to 0."),
+        (
+            "configurationtypeproperties",
+            "config_change_overhead",
+            -2.0,
+            "Ensure this value is greater than or equal to 0.",
+        ),
         ("opticalelementgroups", "element_change_overhead", -1.0, "Ensure this value is greater than or equal to 0."),
     ],
-)  # fmt: skip
+)
 def test_catalogue_numbers_are_range_checked(obs: Observatory, kind: str, field: str, value: Any, message: str) -> None:
     key = min(obs.records[kind])
     assert refused(obs, lambda: obs.update(kind, key, {field: value})) == {field: [message]}
@@ -273,7 +303,9 @@ def test_a_camera_carries_at_most_one_group_of_each_type(obs: Observatory) -> No
     other = next(g for g in obs.optical_element_groups.values() if g.name == "0m4 filters")
     groups = [*fa12.optical_element_group_ids, other.id]
     errors = refused(obs, lambda: obs.update("cameras", fa12.id, {"optical_element_group_ids": groups}))
-    assert errors == {"optical_element_group_ids": ['Camera fa12 already has an optical element group of type "filters"']}
+    assert errors == {
+        "optical_element_group_ids": ['Camera fa12 already has an optical element group of type "filters"']
+    }
 
 
 def test_an_instrument_needs_a_science_camera_and_known_cameras(obs: Observatory) -> None:
@@ -301,8 +333,11 @@ def test_a_refused_put_leaves_the_record_as_it_was(obs: Observatory) -> None:
     ogg = obs.find_site("ogg")
     assert ogg is not None
     errors = refused(obs, lambda: obs.update("sites", ogg.id, {"code": "ogg", "lat": 1.0}, partial=False))
-    assert errors == {"long": ["This field is required."], "elevation": ["This field is required."],
-                      "timezone": ["This field is required."]}  # fmt: skip
+    assert errors == {
+        "long": ["This field is required."],
+        "elevation": ["This field is required."],
+        "timezone": ["This field is required."],
+    }
 
 
 def test_put_resets_omitted_optional_fields_to_their_defaults(obs: Observatory) -> None:
@@ -392,8 +427,12 @@ def test_deleting_an_unused_instrument_type_takes_its_modes_and_configuration_ty
 
 def test_a_group_created_with_elements_reuses_existing_codes_and_creates_new_ones(obs: Observatory) -> None:
     before = len(obs.optical_elements)
-    values = {"name": "Special", "type": "filters", "default": "V",
-              "optical_elements": [{"code": "V", "name": "ignored"}, {"code": "Ha-wide", "name": "Wide H-alpha"}]}  # fmt: skip
+    values = {
+        "name": "Special",
+        "type": "filters",
+        "default": "V",
+        "optical_elements": [{"code": "V", "name": "ignored"}, {"code": "Ha-wide", "name": "Wide H-alpha"}],
+    }
     group = obs.create("opticalelementgroups", values)
     codes = [obs.optical_elements[e].code for e in group.element_ids]
     assert codes == ["V", "Ha-wide"]
@@ -401,8 +440,12 @@ def test_a_group_created_with_elements_reuses_existing_codes_and_creates_new_one
 
 
 def test_a_refused_group_write_creates_no_elements(obs: Observatory) -> None:
-    values = {"name": "Special", "type": "filters", "default": "zz",
-              "optical_elements": [{"code": "Ha-wide", "name": "Wide H-alpha"}]}  # fmt: skip
+    values = {
+        "name": "Special",
+        "type": "filters",
+        "default": "zz",
+        "optical_elements": [{"code": "Ha-wide", "name": "Wide H-alpha"}],
+    }
     errors = refused(obs, lambda: obs.create("opticalelementgroups", values))
     assert errors == {"non_field_errors": ['Default optical element "zz" is not a member of group "Special"']}
 
@@ -434,24 +477,40 @@ def test_a_duplicate_configuration_type_pair_is_refused(obs: Observatory) -> Non
 
 
 def test_an_instrument_type_is_created_with_its_configuration_types(obs: Observatory) -> None:
-    values = {"code": "1M0-NEW", "name": "New", "instrument_category": "IMAGE", "default_configuration_type": "EXPOSE",
-              "configuration_types": [{"configuration_type": "EXPOSE"}, {"configuration_type": "BIAS", "schedulable": False}]}  # fmt: skip
+    values = {
+        "code": "1M0-NEW",
+        "name": "New",
+        "instrument_category": "IMAGE",
+        "default_configuration_type": "EXPOSE",
+        "configuration_types": [{"configuration_type": "EXPOSE"}, {"configuration_type": "BIAS", "schedulable": False}],
+    }
     itype = obs.create("instrumenttypes", values)
     assert [r.configuration_type for r in obs.configuration_types_of(itype.id)] == ["EXPOSE", "BIAS"]
 
 
 def test_an_unknown_configuration_type_in_a_nested_row_is_reported_at_its_index(obs: Observatory) -> None:
-    values = {"code": "1M0-NEW", "name": "New", "instrument_category": "IMAGE", "default_configuration_type": "EXPOSE",
-              "configuration_types": [{"configuration_type": "EXPOSE"}, {"configuration_type": "NOPE"}]}  # fmt: skip
+    values = {
+        "code": "1M0-NEW",
+        "name": "New",
+        "instrument_category": "IMAGE",
+        "default_configuration_type": "EXPOSE",
+        "configuration_types": [{"configuration_type": "EXPOSE"}, {"configuration_type": "NOPE"}],
+    }
     errors = refused(obs, lambda: obs.create("instrumenttypes", values))
-    assert errors == {"configuration_types": [{}, {"configuration_type": ['Configuration type "NOPE" does not exist.']}]}
+    assert errors == {
+        "configuration_types": [{}, {"configuration_type": ['Configuration type "NOPE" does not exist.']}]
+    }
 
 
 def test_a_mode_group_is_created_with_its_modes(obs: Observatory) -> None:
     sinistro = obs.find_instrument_type("1M0-SCICAM-SINISTRO")
     assert sinistro is not None
-    values = {"instrument_type_id": sinistro.id, "type": "rotator", "default": "SKY",
-              "modes": [{"code": "SKY", "name": "Sky"}, {"code": "FLOAT", "overhead": 1}]}  # fmt: skip
+    values = {
+        "instrument_type_id": sinistro.id,
+        "type": "rotator",
+        "default": "SKY",
+        "modes": [{"code": "SKY", "name": "Sky"}, {"code": "FLOAT", "overhead": 1}],
+    }
     group = obs.create("genericmodegroups", values)
     assert [m.code for m in obs.modes_of(group.id)] == ["SKY", "FLOAT"]
     assert obs.modes_of(group.id)[1].overhead == 1.0
@@ -460,7 +519,9 @@ def test_a_mode_group_is_created_with_its_modes(obs: Observatory) -> None:
 def test_a_mode_group_without_modes_is_refused(obs: Observatory) -> None:
     sinistro = obs.find_instrument_type("1M0-SCICAM-SINISTRO")
     assert sinistro is not None
-    errors = refused(obs, lambda: obs.create("genericmodegroups", {"instrument_type_id": sinistro.id, "type": "rotator"}))
+    errors = refused(
+        obs, lambda: obs.create("genericmodegroups", {"instrument_type_id": sinistro.id, "type": "rotator"})
+    )
     assert errors == {"modes": ["The rotator mode group of 1M0-SCICAM-SINISTRO has no modes"]}
 
 
@@ -469,8 +530,7 @@ def test_mode_ids_move_existing_modes_into_a_group(obs: Observatory) -> None:
     assert sinistro is not None
     guiding = next(g for g in obs.mode_groups_of(sinistro.id) if g.type == "guiding")
     on = next(m for m in obs.modes_of(guiding.id) if m.code == "ON")
-    group = obs.create("genericmodegroups", {"instrument_type_id": sinistro.id, "type": "rotator",
-                                             "mode_ids": [on.id]})  # fmt: skip
+    group = obs.create("genericmodegroups", {"instrument_type_id": sinistro.id, "type": "rotator", "mode_ids": [on.id]})
     assert [m.id for m in obs.modes_of(group.id)] == [on.id]
 
 
