@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
 from litestar import Request
 
 from adapters.serialization import structure_value
@@ -89,3 +91,11 @@ def page(
 def base_url(request: Request[Any, Any, Any]) -> str:
     """The scheme and host the client used, without a trailing slash, for absolute links."""
     return str(request.base_url).rstrip("/")
+
+
+async def in_thread(work: Callable[..., Any], *args: Any) -> Any:
+    """Run blocking work (storage) off the event loop.
+
+    Handlers are async and offload their work themselves: Litestar 2.25 hands back an unawaited coroutine from
+    a ``sync_to_thread`` handler once PUT and PATCH handlers share its path."""
+    return await anyio.to_thread.run_sync(partial(work, *args))

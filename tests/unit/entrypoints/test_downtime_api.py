@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,7 +12,10 @@ import pytest
 from litestar.testing import TestClient
 
 from adapters.clock import FixedClock
+from application.handlers.downtime import create_demo_downtimes
 from domain.downtime import COMBINATION_UNKNOWN, Downtime
+from domain.observatory import Observatory
+from domain.observatory_document import parse_document
 from entrypoints.container import Container
 
 API = "/downtime/api/"
@@ -607,3 +612,46 @@ def test_calendar_lines_are_folded_at_75_octets(client: TestClient, staff_header
     assert max(len(line.encode()) for line in lines) <= 75
     unfolded = client.get("/downtime/calendar.ics").text.replace("\r\n ", "")
     assert "DESCRIPTION:" + "Ω" * 200 + "\r\n" in unfolded
+
+
+# --- The shipped demo network (observatory.md section 8) -----------------------------------------------------------
+
+
+def _demo_document() -> Any:
+    text = resources.files("entrypoints.data").joinpath("demo-observatory.json").read_text()
+    return parse_document(json.loads(text))
+
+
+class TestOnTheDemoNetwork:
+    @pytest.fixture
+    def observatory(self) -> Observatory:
+        return _demo_document().observatory  # type: ignore[no-any-return]
+
+    @pytest.mark.parametrize(
+        "where",
+        [
+            {"site": "coj", "enclosure": "aqwa", "telescope": "1m0a", "instrument_type": ""},
+            {"site": "ogg", "enclosure": "clma", "telescope": "2m0a", "instrument_type": "1M0-NRES-SCICAM"},
+        ],
+        ids=["coj.aqwa.1m0a", "nres-on-ogg.clma.2m0a"],
+    )
+    def test_combinations_the_demo_lacks_are_refused(
+        self, client: TestClient, staff_headers: dict[str, str], where: dict[str, str]
+    ) -> None:
+        response = client.post(API, json={**FLOYDS, **where}, headers=staff_headers)
+        assert (response.status_code, response.json()) == (400, {"non_field_errors": [COMBINATION_UNKNOWN]})
+        assert stored(client) == []
+
+    def test_the_disabled_nres_at_inactive_tlv_can_be_taken_down(
+        self, client: TestClient, staff_headers: dict[str, str]
+    ) -> None:
+        where = {"site": "tlv", "enclosure": "doma", "telescope": "1m0a", "instrument_type": "1m0-nres-scicam"}
+        assert create(client, staff_headers, **where)["instrument_type"] == "1M0-NRES-SCICAM"
+
+    def test_every_demo_downtime_is_valid_on_the_demo_network(
+        self, client: TestClient, container: Container, clock: FixedClock
+    ) -> None:
+        entries = _demo_document().demo_downtimes
+        assert create_demo_downtimes(container.uow_factory()(), clock, entries) == len(entries) > 0
+        first = stored(client)[0]
+        assert (first["site"], first["start"], first["end"]) == ("lsc", "2026-11-18T00:00:00Z", "2026-11-21T00:00:00Z")
