@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -10,7 +11,9 @@ from typing import Any, TypeVar
 
 import click
 
+from application.commands import ImportObservatory
 from application.handlers.accounts import CreateUser
+from application.observatory_views import export_observatory
 from domain.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from entrypoints.config import DEFAULT_DATABASE_URL, MEMORY, Settings
 from entrypoints.container import Container, build_container, upgrade_database
@@ -106,6 +109,50 @@ def db_upgrade(database_url: str) -> None:
     """Create or migrate the database schema to the newest version."""
     open_container(database_url)
     click.echo(f"database {database_url} is at the newest schema version")
+
+
+@main.group()
+def observatory() -> None:
+    """The observatory configuration as one JSON document."""
+
+
+@observatory.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--replace", is_flag=True, help="Also delete what the file does not mention.")
+@click.option("--dry-run", is_flag=True, help="Print what would change and write nothing.")
+@database_option
+@user_errors
+def observatory_import(file: Any, replace: bool, dry_run: bool, database_url: str) -> None:
+    """Load a whole observatory document, all or nothing (upserts by code; --replace deletes the rest)."""
+    try:
+        document = json.load(file)
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{file.name} is not valid JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise click.ClickException(f"{file.name} is not an observatory document (expected a JSON object)")
+    container = open_container(database_url)
+    click.echo(f"checking {file.name} ...", err=True)
+    plan = container.bus().handle(ImportObservatory(document, replace=replace, dry_run=dry_run, actor="cli"))
+    for kind in sorted(set(plan.created) | set(plan.updated) | set(plan.deleted)):
+        counts = (plan.created.get(kind, 0), plan.updated.get(kind, 0), plan.deleted.get(kind, 0))
+        if any(counts):
+            click.echo("  {:<28} created {:>4}  updated {:>4}  deleted {:>4}".format(kind, *counts), err=True)
+    click.echo(f"{'dry run, nothing written: would have ' if dry_run else ''}{plan.summary()}", err=True)
+
+
+@observatory.command("export")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default stdout).")
+@database_option
+@user_errors
+def observatory_export(output: Any, database_url: str) -> None:
+    """Write the whole configuration as one observatory document."""
+    container = open_container(database_url)
+    document = export_observatory(container.uow_factory()())
+    json.dump(document, output, indent=1)
+    output.write("\n")
+    click.echo(
+        f"exported {len(document['sites'])} sites and {len(document['instrument_types'])} instrument types", err=True
+    )
 
 
 @main.group()
