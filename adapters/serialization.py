@@ -7,7 +7,9 @@ flat body described by field specs and collects every problem into one field-key
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
@@ -78,7 +80,10 @@ def parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str) and _DATE_ONLY.fullmatch(value.strip()):
-        parsed = datetime.combine(date.fromisoformat(value.strip()), time())
+        try:
+            parsed = datetime.combine(date.fromisoformat(value.strip()), time())
+        except ValueError:  # well formed but impossible, such as 2026-13-01
+            raise FieldError(DATETIME_FORMAT_HELP) from None
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):
@@ -144,8 +149,13 @@ def make_wire_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _to_str)
     converter.register_structure_hook(datetime, _to_datetime)
     # Generic aliases are not classes, so they are matched by predicate.
-    for alias, hook in ((tuple[int, ...], _to_id_list), (dict[str, Any], _to_dict), (list[Any], _to_list)):
-        converter.register_structure_hook_func(lambda t, alias=alias: t == alias, hook)
+    aliases: tuple[tuple[Any, Any], ...] = (
+        (tuple[int, ...], _to_id_list),
+        (dict[str, Any], _to_dict),
+        (list[Any], _to_list),
+    )
+    for alias, hook in aliases:
+        converter.register_structure_hook_func(functools.partial(operator.eq, alias), hook)
     converter.register_structure_hook_func(lambda t: isinstance(t, type) and issubclass(t, Enum), _to_enum)
     return converter
 

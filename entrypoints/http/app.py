@@ -7,12 +7,13 @@ from typing import Any
 import anyio
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from entrypoints.container import Container
-from entrypoints.http.controllers import accounts, downtime, health
+from entrypoints.http.controllers import accounts, configdb, downtime, health
 from entrypoints.http.errors import exception_handlers
 
 # Upper bound for any request body; the routes that need less set their own (configdb writes 1 MiB).
@@ -24,7 +25,7 @@ def timeout_middleware(timeout_s: float) -> Any:
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
             started = False
@@ -38,17 +39,14 @@ def timeout_middleware(timeout_s: float) -> Any:
                 await app(scope, receive, tracking_send)
             if cancel_scope.cancelled_caught and not started:
                 body = b'{"detail":"The request took too long and was stopped; try again or narrow it."}'
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 503,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+                start: HTTPResponseStartEvent = {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+                await send(start)
+                end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+                await send(end)
 
         return middleware
 
@@ -59,7 +57,7 @@ def create_app(container: Container) -> Litestar:
     """Build the app around a container; the app itself keeps no state beyond it."""
     settings = container.settings()
     app = Litestar(
-        route_handlers=[*health.ROUTES, *accounts.ROUTES, *downtime.ROUTES],
+        route_handlers=[*health.ROUTES, *accounts.ROUTES, *configdb.ROUTES, *downtime.ROUTES],
         exception_handlers=exception_handlers(),
         middleware=[timeout_middleware(settings.request_timeout_s)],
         cors_config=CORSConfig(allow_origins=["*"], allow_credentials=True),

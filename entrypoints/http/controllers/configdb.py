@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, delete, get, patch, post, put
+from litestar.params import FromPath, RawBody
 from litestar.status_codes import HTTP_200_OK
 
 from adapters.serialization import parse_datetime
@@ -103,12 +105,20 @@ def _instrument_location(obs: Observatory, instrument: Any) -> tuple[str, str, s
     return obs.sites[enclosure.site_id].code, enclosure.code, telescope.code
 
 
+def _located_in(position: int, wanted: set[str], obs: Observatory, instrument: Any) -> bool:
+    return _instrument_location(obs, instrument)[position] in wanted
+
+
+def _attribute_is(attribute: str, wanted: Any, obs: Observatory, record: Any) -> bool:
+    return bool(getattr(record, attribute) == wanted)
+
+
 def _instrument_filters(request: Request[Any, Any, Any]) -> list[Callable[[Observatory, Any], bool]]:
     tests: list[Callable[[Observatory, Any], bool]] = []
     for position, name in enumerate(("site", "enclosure", "telescope")):
         wanted = query_values(request, name)
         if wanted:
-            tests.append(lambda obs, r, p=position, w=wanted: _instrument_location(obs, r)[p] in w)
+            tests.append(functools.partial(_located_in, position, set(wanted)))
     types = {code.casefold() for code in query_values(request, "instrument_type")}
     if types:
         tests.append(lambda obs, r: _instrument_type_code(obs, r.instrument_type_id) in types)
@@ -176,7 +186,7 @@ def _filters(request: Request[Any, Any, Any], kind: str) -> list[Callable[[Obser
         raw = query_value(request, name)
         if raw is not None:
             wanted = read(name, raw)
-            tests.append(lambda obs, r, a=attribute, w=wanted: getattr(r, a) == w)
+            tests.append(functools.partial(_attribute_is, attribute, wanted))
     if kind == "opticalelementgroups":
         members = {_integer("optical_elements", v) for v in query_values(request, "optical_elements")}
         if members:
@@ -196,7 +206,7 @@ def _ordered(request: Request[Any, Any, Any], kind: str, obs: Observatory, keys:
 
 
 @get("/configdb/{kind:str}/", tags=["configdb"])
-async def list_records(request: Request[Any, Any, Any], kind: str) -> dict[str, Any]:
+async def list_records(request: Request[Any, Any, Any], kind: FromPath[str]) -> dict[str, Any]:
     """A configdb collection, paginated; /configdb/sites/ is the whole nested tree clients read."""
     return await in_thread(_list_records_sync, request, kind)  # type: ignore[no-any-return]
 
@@ -215,7 +225,7 @@ def _list_records_sync(request: Request[Any, Any, Any], kind: str) -> dict[str, 
 
 
 @get("/configdb/{kind:str}/{key:str}/", tags=["configdb"])
-async def get_record(request: Request[Any, Any, Any], kind: str, key: str) -> dict[str, Any]:
+async def get_record(request: Request[Any, Any, Any], kind: FromPath[str], key: FromPath[str]) -> dict[str, Any]:
     """One record of a configdb collection in the same shape as in its list."""
     return await in_thread(_get_record_sync, request, kind, key)  # type: ignore[no-any-return]
 
@@ -256,7 +266,7 @@ def _write(request: Request[Any, Any, Any], kind: str, command: Any) -> dict[str
     request_max_body_size=WRITE_LIMIT,
     tags=["configdb"],
 )
-async def create_record(request: Request[Any, Any, Any], kind: str, body: bytes) -> dict[str, Any]:
+async def create_record(request: Request[Any, Any, Any], kind: FromPath[str], body: RawBody) -> dict[str, Any]:
     """Create a configdb record (staff); the whole resulting tree must stay valid."""
     return await in_thread(_create_record_sync, request, kind, body)  # type: ignore[no-any-return]
 
@@ -281,7 +291,9 @@ def _update(request: Request[Any, Any, Any], kind: str, key: str, body: bytes, p
     request_max_body_size=WRITE_LIMIT,
     tags=["configdb"],
 )
-async def patch_record(request: Request[Any, Any, Any], kind: str, key: str, body: bytes) -> dict[str, Any]:
+async def patch_record(
+    request: Request[Any, Any, Any], kind: FromPath[str], key: FromPath[str], body: RawBody
+) -> dict[str, Any]:
     """Change some fields of a configdb record (staff), e.g. an instrument's ``state``."""
     return await in_thread(_patch_record_sync, request, kind, key, body)  # type: ignore[no-any-return]
 
@@ -296,7 +308,9 @@ def _patch_record_sync(request: Request[Any, Any, Any], kind: str, key: str, bod
     request_max_body_size=WRITE_LIMIT,
     tags=["configdb"],
 )
-async def put_record(request: Request[Any, Any, Any], kind: str, key: str, body: bytes) -> dict[str, Any]:
+async def put_record(
+    request: Request[Any, Any, Any], kind: FromPath[str], key: FromPath[str], body: RawBody
+) -> dict[str, Any]:
     """Replace a configdb record (staff); omitted optional fields return to their defaults."""
     return await in_thread(_put_record_sync, request, kind, key, body)  # type: ignore[no-any-return]
 
@@ -306,7 +320,7 @@ def _put_record_sync(request: Request[Any, Any, Any], kind: str, key: str, body:
 
 
 @delete("/configdb/{kind:str}/{key:str}/", guards=[staff_only], tags=["configdb"])
-async def delete_record(request: Request[Any, Any, Any], kind: str, key: str) -> None:
+async def delete_record(request: Request[Any, Any, Any], kind: FromPath[str], key: FromPath[str]) -> None:
     """Delete a configdb record (staff); refused with 409 while anything still refers to it."""
     await in_thread(_delete_record_sync, request, kind, key)
 
@@ -333,7 +347,7 @@ def _export_sync(request: Request[Any, Any, Any]) -> dict[str, Any]:
     status_code=HTTP_200_OK,
     tags=["configdb"],
 )
-async def import_document(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
+async def import_document(request: Request[Any, Any, Any], body: RawBody) -> dict[str, Any]:
     """Load a whole observatory document (staff), all or nothing; ``?replace=true``, ``?dry_run=true``."""
     return await in_thread(_import_document_sync, request, body)  # type: ignore[no-any-return]
 
