@@ -29,6 +29,8 @@ def make_engine(url: str | URL, *, search_path: str | None = None, echo: bool = 
     PostgreSQL URLs without a driver use psycopg 3. ``search_path`` (PostgreSQL only) puts every table in that
     schema, which lets tests give each run a schema of its own.
     """
+    # Mapped before any application code runs, so every Downtime and User the process creates is instrumented.
+    start_mappers()
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -74,6 +76,7 @@ def _sqlite_engine(url: URL, echo: bool) -> sa.Engine:
 
 def make_session_factory(engine: sa.Engine) -> orm.sessionmaker[orm.Session]:
     """The session factory a SqlAlchemyUnitOfWork expects."""
+    start_mappers()
     return orm.sessionmaker(bind=engine, expire_on_commit=False)
 
 
