@@ -82,7 +82,7 @@ def permission_denied(_: Request[Any, Any, Any], exc: PermissionDeniedError) -> 
 
 
 def method_not_allowed(request: Request[Any, Any, Any], exc: MethodNotAllowedException) -> Response[Any]:
-    allow = (exc.headers or {}).get("Allow", "")
+    allow = next((v for k, v in (exc.headers or {}).items() if k.lower() == "allow"), "")
     return _json({"detail": f'Method "{request.method}" not allowed.'}, HTTP_405_METHOD_NOT_ALLOWED, {"Allow": allow})
 
 
