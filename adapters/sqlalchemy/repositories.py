@@ -12,7 +12,7 @@ import enum
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -240,12 +240,10 @@ class SqlAlchemyObservatoryRepository(ObservatoryRepository):
             if rows:
                 self._session.execute(sa.insert(association.table), rows)
 
-    def _delete_owned(self, kind_name: str, keys: Iterable[Any]) -> None:
+    def _delete_owned(self, kind_name: str, keys: list[Any]) -> None:
         # The foreign keys cascade too; deleting explicitly keeps SQLite correct even with them switched off.
         for association in tables.ASSOCIATIONS[kind_name]:
-            self._session.execute(
-                sa.delete(association.table).where(association.table.c[association.owner].in_(list(keys)))
-            )
+            self._session.execute(sa.delete(association.table).where(association.table.c[association.owner].in_(keys)))
 
 
 def _row(table: sa.Table, record: Any) -> dict[str, Any]:
