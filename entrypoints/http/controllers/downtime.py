@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-import anyio
 from litestar import Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -26,7 +24,7 @@ from application.ports import DowntimeQuery
 from domain.downtime import MAX_REASON_LENGTH
 from domain.errors import ValidationError
 from entrypoints.http.auth import actor_name, current_user, staff_only
-from entrypoints.http.wire import json_body, page, page_bounds, query_value, query_values
+from entrypoints.http.wire import in_thread, json_body, page, page_bounds, query_value, query_values
 
 PREFIX = "/downtime/api"
 TAGS = ["downtime"]
@@ -124,12 +122,6 @@ def _bus(request: Request[Any, Any, Any]) -> Any:
     return request.app.state.container.bus()
 
 
-async def _in_thread(work: Callable[..., Any], *args: Any) -> Any:
-    # Storage calls block. Litestar 2.25 hands back an unawaited coroutine from a sync_to_thread GET handler
-    # once PUT and PATCH handlers share its path, so the handlers are async and offload the work themselves.
-    return await anyio.to_thread.run_sync(partial(work, *args))
-
-
 def _list(request: Request[Any, Any, Any]) -> dict[str, Any]:
     current_user(request)  # reads are open, but a token that identifies nobody is still refused
     query = _query(request, DEFAULT_PAGE, MAX_PAGE)
@@ -172,13 +164,13 @@ def _delete(request: Request[Any, Any, Any], downtime_id: int) -> None:
 @get(PREFIX + "/", tags=TAGS)
 async def list_downtimes(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Downtimes matching every filter given; overlap with [a, b] is ``ends_after=a&starts_before=b``."""
-    return await _in_thread(_list, request)  # type: ignore[no-any-return]
+    return await in_thread(_list, request)  # type: ignore[no-any-return]
 
 
 @get(PREFIX + "/{downtime_id:int}/", tags=TAGS)
 async def read_downtime(request: Request[Any, Any, Any], downtime_id: FromPath[int]) -> dict[str, Any]:
     """One downtime."""
-    return await _in_thread(_read, request, downtime_id)  # type: ignore[no-any-return]
+    return await in_thread(_read, request, downtime_id)  # type: ignore[no-any-return]
 
 
 _WRITE: dict[str, Any] = {"guards": [staff_only], "request_max_body_size": WRITE_BODY_LIMIT, "tags": TAGS}
@@ -188,7 +180,7 @@ _WRITE: dict[str, Any] = {"guards": [staff_only], "request_max_body_size": WRITE
 async def create_downtime(request: Request[Any, Any, Any], body: RawBody) -> dict[str, Any]:
     """Schedule a downtime (staff). ``warnings`` names overlapping downtimes on the same telescope; they are
     allowed and never block."""
-    return await _in_thread(_create, request, body)  # type: ignore[no-any-return]
+    return await in_thread(_create, request, body)  # type: ignore[no-any-return]
 
 
 @put(PREFIX + "/{downtime_id:int}/", status_code=HTTP_200_OK, **_WRITE)
@@ -196,19 +188,19 @@ async def replace_downtime(
     request: Request[Any, Any, Any], downtime_id: FromPath[int], body: RawBody
 ) -> dict[str, Any]:
     """Replace a downtime's fields (staff); start, end, site, enclosure and telescope are required."""
-    return await _in_thread(partial(_revise, full=True), request, downtime_id, body)  # type: ignore[no-any-return]
+    return await in_thread(partial(_revise, full=True), request, downtime_id, body)  # type: ignore[no-any-return]
 
 
 @patch(PREFIX + "/{downtime_id:int}/", status_code=HTTP_200_OK, **_WRITE)
 async def update_downtime(request: Request[Any, Any, Any], downtime_id: FromPath[int], body: RawBody) -> dict[str, Any]:
     """Change some of a downtime's fields (staff); the merged result obeys the same rules as a new one."""
-    return await _in_thread(partial(_revise, full=False), request, downtime_id, body)  # type: ignore[no-any-return]
+    return await in_thread(partial(_revise, full=False), request, downtime_id, body)  # type: ignore[no-any-return]
 
 
 @delete(PREFIX + "/{downtime_id:int}/", status_code=HTTP_204_NO_CONTENT, guards=[staff_only], tags=TAGS)
 async def delete_downtime(request: Request[Any, Any, Any], downtime_id: FromPath[int]) -> None:
     """Delete a downtime (staff)."""
-    await _in_thread(_delete, request, downtime_id)
+    await in_thread(_delete, request, downtime_id)
 
 
 def _ics_text(value: str) -> str:
@@ -260,7 +252,7 @@ def _calendar(request: Request[Any, Any, Any]) -> Response[str]:
 @get("/downtime/calendar.ics", tags=TAGS)
 async def downtime_calendar(request: Request[Any, Any, Any]) -> Response[str]:
     """Every downtime matching the list filters as an iCalendar feed, one event per downtime."""
-    return await _in_thread(_calendar, request)  # type: ignore[no-any-return]
+    return await in_thread(_calendar, request)  # type: ignore[no-any-return]
 
 
 ROUTES = [
