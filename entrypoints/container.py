@@ -10,7 +10,6 @@ from dependency_injector import containers, providers
 from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
 from adapters.clock import SystemClock
 from adapters.memory import InMemoryUnitOfWork, MemoryStore
-from application import commands
 from application.handlers import accounts, downtime, observatory
 from application.messagebus import MessageBus
 from application.ports import UnitOfWork
@@ -46,11 +45,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     downtime.ScheduleDowntime: downtime.schedule_downtime,
     downtime.ReviseDowntime: downtime.revise_downtime,
     downtime.CancelDowntime: downtime.cancel_downtime,
-    commands.CreateObservatoryRecord: observatory.create_observatory_record,
-    commands.UpdateObservatoryRecord: observatory.update_observatory_record,
-    commands.DeleteObservatoryRecord: observatory.delete_observatory_record,
-    commands.SetInstrumentState: observatory.set_instrument_state,
-    commands.ImportObservatory: observatory.import_observatory,
+    **observatory.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
 
