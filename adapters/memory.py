@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
@@ -20,7 +20,10 @@ from application.ports import (
     ChangeLog,
     DowntimeQuery,
     DowntimeRepository,
+    Mailer,
     ObservatoryRepository,
+    ProposalRepository,
+    SemesterRepository,
     UnitOfWork,
     UserRepository,
 )
@@ -29,6 +32,7 @@ from domain.changes import ChangeEntry
 from domain.downtime import Downtime
 from domain.errors import ConflictError
 from domain.observatory import Observatory
+from domain.proposals import Proposal, Semester
 
 
 @attrs.define
@@ -38,6 +42,8 @@ class MemoryStore:
     observatory: Observatory = attrs.field(factory=Observatory)
     downtimes: dict[int, Downtime] = attrs.field(factory=dict)
     users: dict[int, User] = attrs.field(factory=dict)
+    semesters: dict[str, Semester] = attrs.field(factory=dict)
+    proposals: dict[str, Proposal] = attrs.field(factory=dict)
     changes: list[ChangeEntry] = attrs.field(factory=list)
     next_ids: dict[str, int] = attrs.field(factory=dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock)
@@ -49,6 +55,8 @@ class MemoryStore:
             # would share the mapper's per-object state between the original and the copy.
             downtimes={key: attrs.evolve(downtime) for key, downtime in self.downtimes.items()},
             users={key: attrs.evolve(user) for key, user in self.users.items()},
+            semesters={key: attrs.evolve(semester) for key, semester in self.semesters.items()},
+            proposals={key: copy_proposal(proposal) for key, proposal in self.proposals.items()},
             changes=list(self.changes),
             # Shared, not copied: like a database sequence, an id once handed out is never handed out again.
             next_ids=self.next_ids,
@@ -192,6 +200,89 @@ class InMemoryUserRepository(UserRepository):
             None,
         )
 
+    def get_many(self, user_ids: Iterable[int]) -> dict[int, User]:
+        return {i: self._state.users[i] for i in set(user_ids) if i in self._state.users}
+
+
+class InMemorySemesterRepository(SemesterRepository):
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+
+    def add(self, semester: Semester) -> None:
+        if semester.id in self._state.semesters:
+            raise ConflictError(f"Semester {semester.id} already exists")
+        self._state.semesters[semester.id] = semester
+
+    def get(self, semester_id: str) -> Semester | None:
+        return self._state.semesters.get(semester_id)
+
+    def all(self) -> list[Semester]:
+        return sorted(self._state.semesters.values(), key=attrgetter("start"), reverse=True)
+
+
+def copy_proposal(proposal: Proposal) -> Proposal:
+    """A copy sharing nothing mutable with the original (evolve, not deepcopy: see MemoryStore.copy)."""
+    return attrs.evolve(
+        proposal,
+        tags=list(proposal.tags),
+        memberships=[attrs.evolve(m) for m in proposal.memberships],
+        invitations=[attrs.evolve(i) for i in proposal.invitations],
+        allocations=[attrs.evolve(a, instrument_types=list(a.instrument_types)) for a in proposal.allocations],
+    )
+
+
+class InMemoryProposalRepository(ProposalRepository):
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+
+    def add(self, proposal: Proposal) -> None:
+        if proposal.id in self._state.proposals:
+            raise ConflictError(f"Proposal {proposal.id} already exists")
+        self._state.proposals[proposal.id] = proposal
+
+    def get(self, proposal_id: str) -> Proposal | None:
+        return self._state.proposals.get(proposal_id)
+
+    def all(self) -> list[Proposal]:
+        return sorted(self._state.proposals.values(), key=attrgetter("id"), reverse=True)
+
+    def for_member(self, user_id: int) -> list[Proposal]:
+        return [p for p in self.all() if p.membership_of(user_id) is not None]
+
+    def with_pending_invitation(self, email: str) -> list[Proposal]:
+        return [p for p in self.all() if any(i.pending and i.email == email for i in p.invitations)]
+
+    def containing_membership(self, membership_id: int) -> Proposal | None:
+        return next((p for p in self.all() if p.find_membership(membership_id)), None)
+
+    def containing_invitation(self, invitation_id: int) -> Proposal | None:
+        return next((p for p in self.all() if any(i.id == invitation_id for i in p.invitations)), None)
+
+    def containing_allocation(self, allocation_id: int) -> Proposal | None:
+        return next((p for p in self.all() if p.find_allocation(allocation_id)), None)
+
+    def assign_child_ids(self) -> None:
+        """Give new memberships, invitations and allocations their ids, as a database does on flush."""
+        for proposal in self._state.proposals.values():
+            for kind, children in (
+                ("membership", proposal.memberships),
+                ("invitation", proposal.invitations),
+                ("allocation", proposal.allocations),
+            ):
+                for child in children:
+                    if child.id is None:
+                        child.id = self._state.next_id(kind)
+
+
+class InMemoryMailer(Mailer):
+    """Keeps every message in a list: the demo's and the tests' outbox."""
+
+    def __init__(self) -> None:
+        self.outbox: list[tuple[str, str, str]] = []
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.outbox.append((to, subject, body))
+
 
 class InMemoryChangeLog(ChangeLog):
     def __init__(self, state: MemoryStore) -> None:
@@ -242,11 +333,15 @@ class InMemoryUnitOfWork(UnitOfWork):
         # so two units of work open at once (nested in one thread) do not undo each other's commits.
         self._base_downtimes = dict(self._store.downtimes)
         self._base_users = dict(self._store.users)
+        self._base_semesters = dict(self._store.semesters)
+        self._base_proposals = dict(self._store.proposals)
         self._base_changes = len(self._store.changes)
         self._work = self._store.copy()
         self.observatory = InMemoryObservatoryRepository(self._work, self._store)
         self.downtimes = InMemoryDowntimeRepository(self._work)
         self.users = InMemoryUserRepository(self._work)
+        self.semesters = InMemorySemesterRepository(self._work)
+        self.proposals = InMemoryProposalRepository(self._work)
         self.changes = InMemoryChangeLog(self._work)
         self._seen: list[object] = []
 
@@ -254,12 +349,15 @@ class InMemoryUnitOfWork(UnitOfWork):
         assert self._work is not None  # noqa: S101 - commit outside "with" is a programming error
         if self.observatory.saved() and self.observatory.committed_elsewhere():
             raise ConflictError("The observatory configuration was changed by someone else; try again")
+        self.proposals.assign_child_ids()
         self._collected = [*getattr(self, "_collected", []), *self._pending_events()]
         # Publish copies, so objects the caller still holds cannot change the committed state.
         if self.observatory.saved():
             self._store.observatory = self._work.observatory.copy()
         _publish_changed(self._store.downtimes, self._base_downtimes, self._work.downtimes)
         _publish_changed(self._store.users, self._base_users, self._work.users)
+        _publish_changed(self._store.semesters, self._base_semesters, self._work.semesters)
+        _publish_changed(self._store.proposals, self._base_proposals, self._work.proposals, copy_proposal)
         self._store.changes = [*self._store.changes, *self._work.changes[self._base_changes :]]
         self._begin()
 
@@ -275,6 +373,8 @@ class InMemoryUnitOfWork(UnitOfWork):
             self._work.observatory,
             *self._work.downtimes.values(),
             *self._work.users.values(),
+            *self._work.semesters.values(),
+            *self._work.proposals.values(),
         ):
             aggregates.setdefault(id(aggregate), aggregate)
         found: list[object] = []
@@ -289,15 +389,21 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._collected = []
 
 
-def _publish_changed(committed: dict[int, Any], base: dict[int, Any], work: dict[int, Any]) -> None:
+def _publish_changed(
+    committed: dict[Any, Any],
+    base: dict[Any, Any],
+    work: dict[Any, Any],
+    copy: Callable[[Any], Any] = attrs.evolve,
+) -> None:
     """Apply to the committed entities what changed from ``base`` to ``work`` (added, changed, removed)."""
     for key in base.keys() - work.keys():
         committed.pop(key, None)
     for key, entity in work.items():
         before = base.get(key)
         if before is None or _data(before) != _data(entity):
-            committed[key] = attrs.evolve(entity)
+            committed[key] = copy(entity)
 
 
 def _data(entity: Any) -> dict[str, Any]:
-    return attrs.asdict(entity, recurse=False, filter=lambda attribute, _: attribute.init)
+    # Nested attrs children (a proposal's memberships) compare by value, so a changed child counts.
+    return attrs.asdict(entity, recurse=True, filter=lambda attribute, _: attribute.init)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from attrs import field, frozen
+
+from domain.permissions import Actor
 
 
 def _frozen_copy(values: Any) -> dict[str, Any]:
@@ -61,3 +64,155 @@ class ImportObservatory:
     replace: bool = False
     dry_run: bool = False
     actor: str = "system"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Accounts, semesters and proposals. ``actor`` is who asks: every handler checks it against the permission
+# table of domain.permissions before changing anything.
+
+
+@frozen
+class UpdateProfile:
+    """A user changes their own names, email and profile settings (PATCH /api/profile/)."""
+
+    user_id: int
+    changes: dict[str, Any] = field(converter=_frozen_copy)
+    profile: dict[str, Any] = field(converter=_frozen_copy)
+
+
+@frozen
+class RevokeToken:
+    """Replace the user's API token with a fresh one; the old one stops working at once."""
+
+    user_id: int
+
+
+@frozen
+class IssueToken:
+    """Give the user an API token if they have none yet (tokens are created lazily); returns the token."""
+
+    user_id: int
+
+
+@frozen
+class AcceptTerms:
+    user_id: int
+
+
+@frozen
+class CreateSemester:
+    actor: Actor
+    semester_id: str
+    start: datetime
+    end: datetime
+
+
+@frozen
+class EditSemester:
+    actor: Actor
+    semester_id: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@frozen
+class CreateProposal:
+    """Open a proposal led by the users named in ``pis`` (usernames or email addresses)."""
+
+    actor: Actor
+    proposal_id: str
+    values: dict[str, Any] = field(converter=_frozen_copy)
+    pis: tuple[str, ...] = field(converter=tuple)
+
+
+@frozen
+class EditProposal:
+    actor: Actor
+    proposal_id: str
+    values: dict[str, Any] = field(converter=_frozen_copy)
+
+
+@frozen
+class AddMember:
+    """Staff tools: make an existing user (username or email) a member with a role."""
+
+    actor: Actor
+    proposal_id: str
+    user: str
+    role: str
+    time_limit_s: int = -1
+
+
+@frozen
+class InviteMembers:
+    """The PI invites CIs by email, each with this time limit in seconds (-1 = unlimited)."""
+
+    actor: Actor
+    proposal_id: str
+    emails: tuple[str, ...] = field(converter=tuple)
+    time_limit_s: int = -1
+
+
+@frozen
+class RemoveMembership:
+    actor: Actor
+    membership_id: int
+
+
+@frozen
+class SetMembershipLimit:
+    actor: Actor
+    membership_id: int
+    hours: float
+
+
+@frozen
+class SetGlobalLimit:
+    actor: Actor
+    proposal_id: str
+    hours: float
+
+
+@frozen
+class WithdrawInvitation:
+    actor: Actor
+    invitation_id: int
+
+
+@frozen
+class SetRequestVisibility:
+    """The PI decides whether CIs see every member's requests or only their own."""
+
+    actor: Actor
+    proposal_id: str
+    cis_see_all_requests: bool
+
+
+@frozen
+class AllocateTime:
+    """Give a proposal hours in a semester on a set of instrument types (one shared pool)."""
+
+    actor: Actor
+    proposal_id: str
+    semester_id: str
+    instrument_types: tuple[str, ...] = field(converter=tuple)
+    hours: dict[str, float] = field(converter=_frozen_copy)
+
+
+@frozen
+class ReviseAllocation:
+    actor: Actor
+    allocation_id: int
+    hours: dict[str, float] = field(converter=_frozen_copy)
+    instrument_types: tuple[str, ...] | None = None
+
+
+@frozen
+class ImportTacResult:
+    """A whole TAC result, all or nothing: proposals (PIs by email or username) with their allocations.
+
+    Each entry is ``{"id", "pi", <proposal fields>, "allocations": [{"semester", "instrument_types",
+    <hour fields>}]}``; an entry whose proposal exists adds to it (fields updated, allocations added)."""
+
+    actor: Actor
+    entries: tuple[dict[str, Any], ...] = field(converter=tuple)

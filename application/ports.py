@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -13,6 +13,7 @@ from domain.accounts import User
 from domain.changes import ChangeEntry
 from domain.downtime import Downtime
 from domain.observatory import Observatory
+from domain.proposals import Proposal, Semester
 
 
 class Clock(Protocol):
@@ -118,6 +119,70 @@ class UserRepository(Protocol):
         compares the key in constant time."""
         ...
 
+    def get_many(self, user_ids: Iterable[int]) -> dict[int, User]:
+        """The users with these ids that exist, by id."""
+        ...
+
+
+class SemesterRepository(Protocol):
+    """Semesters returned by the getters are tracked: changes made to them are stored on commit."""
+
+    def add(self, semester: Semester) -> None:
+        """Store a new semester; ConflictError if its id is taken."""
+        ...
+
+    def get(self, semester_id: str) -> Semester | None:
+        """The semester with this id, or None."""
+        ...
+
+    def all(self) -> list[Semester]:
+        """Every semester, newest start first."""
+        ...
+
+
+class ProposalRepository(Protocol):
+    """Proposals are aggregates with their memberships, invitations and allocations; the getters return
+    tracked proposals whose changes (children added or removed included) are stored on commit, and children
+    added to them get their ids by then."""
+
+    def add(self, proposal: Proposal) -> None:
+        """Store a new proposal; ConflictError if its id is taken."""
+        ...
+
+    def get(self, proposal_id: str) -> Proposal | None:
+        """The proposal with this id, or None."""
+        ...
+
+    def all(self) -> list[Proposal]:
+        """Every proposal, ordered by id descending (the portal's default order)."""
+        ...
+
+    def for_member(self, user_id: int) -> list[Proposal]:
+        """The proposals the user is a member of (any role), ordered by id descending."""
+        ...
+
+    def with_pending_invitation(self, email: str) -> list[Proposal]:
+        """The proposals holding an unused invitation addressed to this (lower-cased) email."""
+        ...
+
+    def containing_membership(self, membership_id: int) -> Proposal | None:
+        """The proposal a membership belongs to, or None."""
+        ...
+
+    def containing_invitation(self, invitation_id: int) -> Proposal | None:
+        """The proposal an invitation belongs to, or None."""
+        ...
+
+    def containing_allocation(self, allocation_id: int) -> Proposal | None:
+        """The proposal a time allocation belongs to, or None."""
+        ...
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Deliver one plain-text email (or hand it to whatever delivers mail here)."""
+        ...
+
 
 class ChangeLog(Protocol):
     def add(self, entries: Sequence[ChangeEntry]) -> None:
@@ -135,6 +200,8 @@ class UnitOfWork(Protocol):
     observatory: ObservatoryRepository
     downtimes: DowntimeRepository
     users: UserRepository
+    semesters: SemesterRepository
+    proposals: ProposalRepository
     changes: ChangeLog
 
     def __enter__(self) -> Self:

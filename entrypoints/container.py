@@ -9,8 +9,9 @@ from dependency_injector import containers, providers
 
 from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
 from adapters.clock import SystemClock
+from adapters.mail import LoggingMailer
 from adapters.memory import InMemoryUnitOfWork, MemoryStore
-from application.handlers import accounts, downtime, observatory
+from application.handlers import accounts, downtime, observatory, proposals
 from application.messagebus import MessageBus
 from application.ports import UnitOfWork
 from entrypoints.config import MEMORY, Settings
@@ -40,14 +41,14 @@ def _sqlalchemy_uow_factory(engine: Any) -> Callable[[], UnitOfWork]:
 
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
-    accounts.CreateUser: accounts.create_user,
-    accounts.ObtainToken: accounts.obtain_token,
+    **accounts.COMMAND_HANDLERS,
+    **proposals.COMMAND_HANDLERS,
     downtime.ScheduleDowntime: downtime.schedule_downtime,
     downtime.ReviseDowntime: downtime.revise_downtime,
     downtime.CancelDowntime: downtime.cancel_downtime,
     **observatory.COMMAND_HANDLERS,
 }
-EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {}
+EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {**proposals.EVENT_HANDLERS}
 
 
 class Container(containers.DeclarativeContainer):
@@ -58,6 +59,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     password_hasher = providers.Singleton(Argon2PasswordHasher, time_cost=settings.provided.password_hash_time_cost)
     token_issuer = providers.Singleton(SecretsTokenIssuer)
+    mailer = providers.Singleton(LoggingMailer)
 
     memory_store = providers.Singleton(MemoryStore)
     engine = providers.Singleton(_sqlalchemy_engine, settings.provided.database_url)
@@ -73,7 +75,9 @@ class Container(containers.DeclarativeContainer):
         uow_factory=uow_factory,
         command_handlers=providers.Object(COMMAND_HANDLERS),
         event_handlers=providers.Object(EVENT_HANDLERS),
-        dependencies=providers.Dict(clock=clock, password_hasher=password_hasher, token_issuer=token_issuer),
+        dependencies=providers.Dict(
+            clock=clock, password_hasher=password_hasher, token_issuer=token_issuer, mailer=mailer
+        ),
     )
 
 
