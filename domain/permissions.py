@@ -15,6 +15,7 @@ from domain.accounts import User
 from domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from domain.proposals import Proposal, Role
 
+OPERATOR_ID = 0  # database ids start at 1, so the operator is nobody's account
 NO_CREDENTIALS = "Authentication credentials were not provided."
 FORBIDDEN = "You do not have permission to perform this action."
 
@@ -80,6 +81,11 @@ class Actor:
     @classmethod
     def anonymous(cls) -> Actor:
         return cls()
+
+    @classmethod
+    def operator(cls) -> Actor:
+        """Whoever runs the administrator's command line on the server: staff viewing as staff, no account."""
+        return cls(OPERATOR_ID, is_staff=True, staff_view=True)
 
     @classmethod
     def of(cls, user: User | None) -> Actor:

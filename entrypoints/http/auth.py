@@ -11,6 +11,7 @@ from litestar.handlers import BaseRouteHandler
 from application.handlers.accounts import user_for_token
 from domain.accounts import User
 from domain.errors import AuthenticationError, PermissionDeniedError
+from domain.permissions import Actor
 from entrypoints.http.errors import FORBIDDEN, NO_CREDENTIALS
 
 _ANONYMOUS = object()
@@ -35,6 +36,11 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User | None:
             user = user_for_token(container.uow_factory()(), key.strip())
     connection.scope.setdefault("state", {})["obsnet_user"] = user
     return user
+
+
+def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The caller as the permission table sees them (domain.permissions)."""
+    return Actor.of(current_user(connection))
 
 
 def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

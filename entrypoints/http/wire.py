@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -11,7 +12,7 @@ from urllib.parse import urlencode
 import anyio
 from litestar import Request
 
-from adapters.serialization import structure_value
+from adapters.serialization import format_datetime, structure_value
 from domain.errors import ValidationError
 from entrypoints.http.errors import BadRequestError
 
@@ -86,6 +87,17 @@ def page(
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         "results": list(results),
     }
+
+
+def to_wire(value: Any) -> Any:
+    """A view with every datetime written in the wire format (api.md rule 10), at any depth."""
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, dict):
+        return {key: to_wire(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(item) for item in value]
+    return value
 
 
 def base_url(request: Request[Any, Any, Any]) -> str:
