@@ -417,10 +417,9 @@ class Proposal:
     ) -> TimeAllocation:
         """A new allocation; ``known_types`` are configdb's instrument type codes (matched case-insensitively)."""
         codes = _canonical_types(instrument_types, known_types)
-        filled = with_ipp_defaults(hours)
-        check_hours(filled)
+        check_hours(hours)
         self._check_types_free(semester_id, codes, None)
-        allocation = TimeAllocation(None, semester_id, codes, **filled)
+        allocation = TimeAllocation(None, semester_id, codes, **with_ipp_defaults(hours))
         self.allocations.append(allocation)
         return allocation
 
