@@ -44,6 +44,7 @@ class Action(enum.Enum):
     SET_REQUEST_VISIBILITY = "choose whether CIs see every member's requests"
     ADMINISTER = "create and edit proposals, semesters and time allocations"
     OPERATE = "use the scheduler and telescope endpoints"
+    EDIT_OBSERVATORY = "change the configuration database and downtimes"
     SUSPEND_REQUESTS = "suspend requests"
     READ_SEMESTERS = "read semesters"
 
@@ -62,6 +63,7 @@ PERMISSIONS: dict[Action, frozenset[Standing]] = {
     Action.SET_REQUEST_VISIBILITY: frozenset({_S.PI}),
     Action.ADMINISTER: frozenset({_S.STAFF, _S.STAFF_VIEW}),
     Action.OPERATE: frozenset({_S.STAFF, _S.STAFF_VIEW}),
+    Action.EDIT_OBSERVATORY: frozenset({_S.STAFF, _S.STAFF_VIEW}),
     Action.SUSPEND_REQUESTS: frozenset({_S.STAFF, _S.STAFF_VIEW}),
     Action.READ_SEMESTERS: frozenset(Standing),
 }

@@ -10,9 +10,8 @@ from litestar.handlers import BaseRouteHandler
 
 from application.handlers.accounts import user_for_token
 from domain.accounts import User
-from domain.errors import AuthenticationError, PermissionDeniedError
-from domain.permissions import Actor
-from entrypoints.http.errors import FORBIDDEN, NO_CREDENTIALS
+from domain.errors import AuthenticationError
+from domain.permissions import Action, Actor, require
 
 _ANONYMOUS = object()
 
@@ -44,12 +43,8 @@ def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
 
 
 def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: the caller must present a staff user's token."""
-    user = current_user(connection)
-    if user is None:
-        raise AuthenticationError(NO_CREDENTIALS)
-    if not user.is_staff:
-        raise PermissionDeniedError(FORBIDDEN)
+    """Guard for configdb and downtime writes: the permission table decides (observatory staff)."""
+    require(Action.EDIT_OBSERVATORY, current_actor(connection))
 
 
 def actor_name(request: Request[Any, Any, Any]) -> str:

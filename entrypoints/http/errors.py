@@ -26,12 +26,11 @@ from domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from domain.permissions import FORBIDDEN, NO_CREDENTIALS
 
 logger = logging.getLogger(__name__)
 
 NOT_FOUND = "Not found."
-NO_CREDENTIALS = "Authentication credentials were not provided."
-FORBIDDEN = "You do not have permission to perform this action."
 
 # Components whose missing or invalid credentials are 401 (their own services did so upstream);
 # the portal's /api/ answers 403 for both (api.md rule 4).

@@ -147,7 +147,7 @@ def test_permission_table(action: Action, caller: str, expected: object) -> None
     [("anonymous", NO_AUTH), ("outsider", DENIED), ("PI", DENIED), ("staff", OK), ("staff-view", OK)],
 )
 def test_observatory_wide_actions_need_staff(caller: str, expected: object) -> None:
-    for action in (Action.ADMINISTER, Action.OPERATE):
+    for action in (Action.ADMINISTER, Action.OPERATE, Action.EDIT_OBSERVATORY):
         if expected == OK:
             require(action, CALLERS[caller])
         else:
