@@ -56,8 +56,17 @@ def typed_query_value(request: Request[Any, Any, Any], name: str, wanted: Any, m
         raise ValidationError.on(name, message) from None
 
 
-def page_bounds(request: Request[Any, Any, Any], default_limit: int, max_limit: int) -> tuple[int, int]:
-    """``limit`` and ``offset`` from the query string; larger limits are clamped, negative ones refused."""
+ANONYMOUS_MAX_LIMIT, ANONYMOUS_MAX_OFFSET = 100, 10_000
+LARGE_ANONYMOUS_PAGE = "Large offset/limit not allowed for anonymous users."
+
+
+def page_bounds(
+    request: Request[Any, Any, Any], default_limit: int, max_limit: int, *, anonymous: bool = False
+) -> tuple[int, int]:
+    """``limit`` and ``offset`` from the query string; larger limits are clamped, negative ones refused.
+
+    Anonymous callers asking for more than 100 items or an offset past 10000 are refused (api.md rule 6),
+    so that open lists cannot be scraped in a few calls."""
     bounds = []
     for name, default in (("limit", default_limit), ("offset", 0)):
         raw = query_value(request, name)
@@ -68,6 +77,8 @@ def page_bounds(request: Request[Any, Any, Any], default_limit: int, max_limit: 
             raise ValidationError.on(name, "A valid non-negative integer is required.")
         bounds.append(int(raw))
     limit, offset = bounds
+    if anonymous and (limit > ANONYMOUS_MAX_LIMIT or offset > ANONYMOUS_MAX_OFFSET):
+        raise BadRequestError(LARGE_ANONYMOUS_PAGE)
     return min(limit, max_limit) if limit > 0 else default_limit, offset
 
 
@@ -87,6 +98,13 @@ def page(
         "previous": link(max(offset - limit, 0)) if offset > 0 else None,
         "results": list(results),
     }
+
+
+def string_list(values: list[Any], field: str, message: str = "Not a valid string.") -> list[str]:
+    """The items of a JSON list that must all be strings; anything else is a 400 on ``field``."""
+    if not all(isinstance(item, str) for item in values):
+        raise ValidationError.on(field, message)
+    return list(values)
 
 
 def to_wire(value: Any) -> Any:
