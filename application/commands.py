@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,16 @@ from domain.permissions import Actor
 
 def _frozen_copy(values: Any) -> dict[str, Any]:
     return dict(values)
+
+
+# Typed rather than ``converter=tuple``: mypy's attrs plugin would type the parameter ``Iterable[_T_co]`` with the
+# type variable unsolved, and refuse every argument at the call sites.
+def _names(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _entries(values: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    return tuple(values)
 
 
 @frozen
@@ -122,7 +133,7 @@ class CreateProposal:
     actor: Actor
     proposal_id: str
     values: dict[str, Any] = field(converter=_frozen_copy)
-    pis: tuple[str, ...] = field(converter=tuple)
+    pis: tuple[str, ...] = field(converter=_names)
 
 
 @frozen
@@ -149,7 +160,7 @@ class InviteMembers:
 
     actor: Actor
     proposal_id: str
-    emails: tuple[str, ...] = field(converter=tuple)
+    emails: tuple[str, ...] = field(converter=_names)
     time_limit_s: int = -1
 
 
@@ -195,7 +206,7 @@ class AllocateTime:
     actor: Actor
     proposal_id: str
     semester_id: str
-    instrument_types: tuple[str, ...] = field(converter=tuple)
+    instrument_types: tuple[str, ...] = field(converter=_names)
     hours: dict[str, float] = field(converter=_frozen_copy)
 
 
@@ -212,7 +223,9 @@ class ImportTacResult:
     """A whole TAC result, all or nothing: proposals (PIs by email or username) with their allocations.
 
     Each entry is ``{"id", "pi", <proposal fields>, "allocations": [{"semester", "instrument_types",
-    <hour fields>}]}``; an entry whose proposal exists adds to it (fields updated, allocations added)."""
+    <hour fields>}]}``; an entry whose proposal exists adds to it (fields updated, allocations added).
+    A dry run checks every entry against the stored state and writes nothing."""
 
     actor: Actor
-    entries: tuple[dict[str, Any], ...] = field(converter=tuple)
+    entries: tuple[dict[str, Any], ...] = field(converter=_entries)
+    dry_run: bool = False

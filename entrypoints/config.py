@@ -23,12 +23,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from OBSNET_DATABASE_URL and OBSNET_REQUEST_TIMEOUT_S, then explicit overrides."""
+        """Settings from OBSNET_DATABASE_URL, OBSNET_REQUEST_TIMEOUT_S and OBSNET_PASSWORD_HASH_TIME_COST, then
+        explicit overrides."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if env.get("OBSNET_DATABASE_URL"):
             values["database_url"] = env["OBSNET_DATABASE_URL"]
         if env.get("OBSNET_REQUEST_TIMEOUT_S"):
             values["request_timeout_s"] = float(env["OBSNET_REQUEST_TIMEOUT_S"])
+        if env.get("OBSNET_PASSWORD_HASH_TIME_COST"):
+            values["password_hash_time_cost"] = int(env["OBSNET_PASSWORD_HASH_TIME_COST"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]  # values come from the typed fields above

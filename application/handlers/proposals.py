@@ -235,7 +235,7 @@ def revise_allocation(cmd: ReviseAllocation, uow: UnitOfWork) -> tuple[Proposal,
 
 
 def import_tac_result(cmd: ImportTacResult, uow: UnitOfWork, clock: Clock) -> dict[str, int]:
-    """Apply every entry or none; errors are reported per entry (``{"entry 3": {...}}``)."""
+    """Apply every entry or none (a dry run none at all); errors are reported per entry (``{"entry 3": {...}}``)."""
     require(Action.ADMINISTER, cmd.actor)
     with uow:
         known_types = instrument_type_codes(uow)
@@ -248,7 +248,10 @@ def import_tac_result(cmd: ImportTacResult, uow: UnitOfWork, clock: Clock) -> di
                 errors[f"entry {number}"] = error.errors
         if errors:
             raise ValidationError(errors)
-        uow.commit()
+        if cmd.dry_run:
+            uow.rollback()
+        else:
+            uow.commit()
         return counts
 
 
