@@ -394,3 +394,23 @@ def availability_history(
         ]
         periods = telescope_available_periods(entries, found.id, instrument_ids, now)
         return availability_intervals(periods, start, end, now)
+
+
+def schedulable_instrument_types(obs: Observatory) -> list[str]:
+    """Codes of the instrument types the network offers, sorted: at least one SCHEDULABLE instrument on a
+    telescope whose site, enclosure and telescope are all active (observatory.md 1.5)."""
+    codes: set[str] = set()
+    for site in obs.sorted_sites():
+        if not site.active:
+            continue
+        for enclosure in obs.enclosures_of(site.id):
+            if not enclosure.active:
+                continue
+            for telescope in obs.telescopes_of(enclosure.id):
+                if not telescope.active:
+                    continue
+                for instrument in obs.instruments_of(telescope.id):
+                    kind = obs.instrument_types.get(instrument.instrument_type_id)
+                    if instrument.state is InstrumentState.SCHEDULABLE and kind is not None:
+                        codes.add(kind.code)
+    return sorted(codes)
