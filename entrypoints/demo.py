@@ -119,12 +119,24 @@ def load_demo(container: Container) -> list[str]:
     lines.extend(_load_proposals(container, semester_ids))
     created = create_demo_downtimes(container.uow_factory()(), container.clock(), document.get("demo_downtimes", []))
     lines.append(f"demo downtimes: created {created}")
-    lines.append(
-        "demo credentials (user / password): demo / demo (PI of DEMO-001); demo-ci / demo-ci (CI of DEMO-001, "
-        f"{CI_LIMIT_S // 3600} h limit); other / other (PI of OTHER-001, hidden from demo); "
-        "admin / admin (staff with staff view: sees every proposal)"
-    )
+    lines.append("demo credentials (user / password):")
+    lines.extend(f"  {user.username + ' / ' + user.password:<20} {role}" for user, role in _roles().items())
     return lines
+
+
+def _roles() -> dict[DemoUser, str]:
+    pis = {demo.pi: demo.id for demo in DEMO_PROPOSALS}
+    members = {name: (demo.id, limit_s) for demo in DEMO_PROPOSALS for name, _, limit_s in demo.members}
+    roles: dict[DemoUser, str] = {}
+    for user in DEMO_USERS:
+        if user.staff:
+            roles[user] = "staff with staff view: sees every proposal"
+        elif user.username in pis:
+            roles[user] = f"PI of {pis[user.username]}"
+        elif user.username in members:
+            proposal_id, limit_s = members[user.username]
+            roles[user] = f"CI of {proposal_id}, time limit {limit_s / 3600:g} h"
+    return roles
 
 
 def _load_users(container: Container) -> str:
