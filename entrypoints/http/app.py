@@ -13,7 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from entrypoints.container import Container
-from entrypoints.http.controllers import accounts, configdb, downtime, health, profile
+from entrypoints.http.controllers import accounts, configdb, downtime, health, profile, proposals
 from entrypoints.http.errors import exception_handlers
 
 # Upper bound for any request body; the routes that need less set their own (configdb writes 1 MiB).
@@ -57,7 +57,14 @@ def create_app(container: Container) -> Litestar:
     """Build the app around a container; the app itself keeps no state beyond it."""
     settings = container.settings()
     app = Litestar(
-        route_handlers=[*health.ROUTES, *accounts.ROUTES, *profile.ROUTES, *configdb.ROUTES, *downtime.ROUTES],
+        route_handlers=[
+            *health.ROUTES,
+            *accounts.ROUTES,
+            *profile.ROUTES,
+            *proposals.ROUTES,
+            *configdb.ROUTES,
+            *downtime.ROUTES,
+        ],
         exception_handlers=exception_handlers(),
         middleware=[timeout_middleware(settings.request_timeout_s)],
         cors_config=CORSConfig(allow_origins=["*"], allow_credentials=True),

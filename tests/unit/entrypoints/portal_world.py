@@ -160,3 +160,19 @@ def stored_state(container: Container) -> dict[str, Any]:
         "semesters": {key: fields(semester) for key, semester in store.semesters.items()},
         "proposals": {key: fields(proposal) for key, proposal in store.proposals.items()},
     }
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    """The JSON of a response that must have this status."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def refused(response: Any) -> tuple[int, Any]:
+    """Status and body together, to compare a refusal with one assertion."""
+    return response.status_code, response.json()
+
+
+def result_ids(response: Any) -> list[Any]:
+    """The ids of a paginated answer's results, in order."""
+    return [item["id"] for item in ok(response)["results"]]
