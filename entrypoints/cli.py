@@ -428,7 +428,12 @@ def proposals_import(file: Any, dry_run: bool, database_url: str) -> None:
     """Load a TAC result, all or nothing: JSON (a list of proposal entries with allocations) or CSV (one row
     per allocation; columns id, pi, title, ..., semester, instrument_types, std_allocation, ...)."""
     try:
-        parsed = read_tac_file(file.name, file.read())
+        text = file.read()
+    except UnicodeDecodeError as error:
+        click.echo(f"error: {file.name} is not UTF-8 text: {error}", err=True)
+        sys.exit(1)
+    try:
+        parsed = read_tac_file(file.name, text)
     except TacFileError as error:
         for message in error.messages:
             click.echo(f"error: {file.name}: {message}", err=True)

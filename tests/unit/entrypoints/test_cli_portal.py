@@ -476,4 +476,7 @@ def test_a_json_tac_result_with_bad_values_or_entries_is_refused_naming_the_entr
     refused(result, 'entry 1 (proposal J-1): semester: Invalid pk "2099A"')
     broken = with_semester.run("proposals", "import", write(tmp_path, "broken.json", "[{"))
     refused(broken, "not valid JSON")
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("id,title\nJ-1,Caf\u00e9\n".encode("latin-1"))
+    refused(with_semester.run("proposals", "import", str(latin)), "is not UTF-8 text")
     assert with_semester.proposals() == {}
