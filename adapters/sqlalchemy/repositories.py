@@ -1,9 +1,10 @@
-"""SQLAlchemy repositories: the observatory as one snapshot over its tables, and mapped downtimes and users.
+"""SQLAlchemy repositories: the observatory as one snapshot over its tables; mapped downtimes, users, proposals.
 
-Downtime and User are mapped imperatively onto their tables (the domain classes stay plain attrs classes),
-so the session's identity map tracks changes and stores them on commit, as the ports promise. The
-observatory is not mapped: it is an aggregate of frozen records, loaded whole into a snapshot and saved as
-the difference between the snapshot it was read from and the one handed back.
+Downtime, User, Semester and Proposal (with its memberships, invitations and time allocations) are mapped
+imperatively onto their tables (the domain classes stay plain attrs classes), so the session's identity map
+tracks changes and stores them on commit, as the ports promise. The observatory is not mapped: it is an
+aggregate of frozen records, loaded whole into a snapshot and saved as the difference between the snapshot
+it was read from and the one handed back.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import enum
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +23,21 @@ from sqlalchemy import orm
 
 from adapters.memory import token_digest
 from adapters.sqlalchemy import tables
-from application.ports import ChangeLog, DowntimeQuery, DowntimeRepository, ObservatoryRepository, UserRepository
+from application.ports import (
+    ChangeLog,
+    DowntimeQuery,
+    DowntimeRepository,
+    ObservatoryRepository,
+    ProposalRepository,
+    SemesterRepository,
+    UserRepository,
+)
 from domain.accounts import User
 from domain.changes import ChangeEntry
 from domain.downtime import Downtime
 from domain.errors import ConflictError
 from domain.observatory import KINDS, KINDS_BY_NAME, Observatory, RecordChange, diff
+from domain.proposals import Invitation, Membership, Proposal, Semester, TimeAllocation
 
 # ---------------------------------------------------------------------------------------------------------
 # Imperative mapping of the domain's entities.
@@ -37,7 +47,7 @@ _mapping_lock = threading.Lock()
 
 
 def start_mappers() -> None:
-    """Map Downtime and User onto their tables; safe to call more than once (units of work call it)."""
+    """Map the domain's entities onto their tables; safe to call more than once (units of work call it)."""
     with _mapping_lock:
         if sa.inspect(Downtime, raiseerr=False) is not None:
             return
@@ -50,14 +60,38 @@ def start_mappers() -> None:
                 "_api_token_sha256": tables.users.c.api_token_sha256,
             },
         )
-        for cls in (Downtime, User):
+        mapper_registry.map_imperatively(Semester, tables.semesters)
+        _map_proposal()
+        for cls in (Downtime, User, Semester, Proposal):
             # Loading from a row bypasses __init__, which is what creates the unmapped events list.
             sa.event.listen(cls, "load", _give_events_list)
         sa.event.listen(User, "before_insert", _derive_user_keys)
         sa.event.listen(User, "before_update", _derive_user_keys)
 
 
-def _give_events_list(target: Downtime | User, _context: object) -> None:
+def _map_proposal() -> None:
+    children: dict[str, tuple[type, sa.Table]] = {
+        "memberships": (Membership, tables.memberships),
+        "invitations": (Invitation, tables.invitations),
+        "allocations": (TimeAllocation, tables.time_allocations),
+    }
+    properties: dict[str, Any] = {}
+    for name, (cls, table) in children.items():
+        # The owning proposal's id is a column only: the domain reaches children through the proposal.
+        mapper_registry.map_imperatively(cls, table, properties={"_proposal_id": table.c.proposal_id})
+        properties[name] = orm.relationship(
+            cls,
+            # A child dropped from its list is deleted, as the aggregate owns it.
+            cascade="all, delete-orphan",
+            order_by=table.c.id,
+            # Loaded with the proposal, because proposals outlive their session (handlers return them, views
+            # read them after the block) and a lazy load on a detached proposal would fail.
+            lazy="selectin",
+        )
+    mapper_registry.map_imperatively(Proposal, tables.proposals, properties=properties)
+
+
+def _give_events_list(target: Downtime | User | Semester | Proposal, _context: object) -> None:
     target.events = []
 
 
@@ -377,6 +411,17 @@ class SqlAlchemyUserRepository(UserRepository):
         column = tables.users.c.api_token_sha256
         return self._first(sa.select(User).where(column == token_digest(token)))
 
+    def get_many(self, user_ids: Iterable[int]) -> dict[int, User]:
+        wanted = set(user_ids)
+        if not wanted:
+            return {}
+        found: dict[int, User] = {}
+        for user in self._session.scalars(sa.select(User).where(tables.users.c.id.in_(wanted))):
+            assert user.id is not None  # noqa: S101 - a stored user has an id
+            found[user.id] = user
+            self._track(user)
+        return found
+
     def _first(self, statement: sa.Select[Any]) -> User | None:
         user: User | None = self._session.scalars(statement.limit(1)).first()
         return self._track(user)
@@ -385,6 +430,103 @@ class SqlAlchemyUserRepository(UserRepository):
         if user is not None and user not in self.seen:
             self.seen.append(user)
         return user
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Semesters and proposals.
+
+
+class SqlAlchemySemesterRepository(SemesterRepository):
+    def __init__(self, session: orm.Session) -> None:
+        self._session = session
+        # The semesters handed out or added, whose events the unit of work collects; ``seen`` keeps them alive,
+        # so their id()s stay unique.
+        self.seen: list[Semester] = []
+        self._seen_ids: set[int] = set()
+
+    def add(self, semester: Semester) -> None:
+        if self._session.get(Semester, semester.id) is not None:
+            raise ConflictError(f"Semester {semester.id} already exists")
+        self._session.add(semester)
+        self._session.flush()
+        self._track(semester)
+
+    def get(self, semester_id: str) -> Semester | None:
+        semester = self._session.get(Semester, semester_id)
+        return None if semester is None else self._track(semester)
+
+    def all(self) -> list[Semester]:
+        columns = tables.semesters.c
+        found = self._session.scalars(sa.select(Semester).order_by(columns.start.desc(), columns.id.desc()))
+        return [self._track(semester) for semester in found]
+
+    def _track(self, semester: Semester) -> Semester:
+        if id(semester) not in self._seen_ids:
+            self._seen_ids.add(id(semester))
+            self.seen.append(semester)
+        return semester
+
+
+class SqlAlchemyProposalRepository(ProposalRepository):
+    def __init__(self, session: orm.Session) -> None:
+        self._session = session
+        # As for semesters: a listing may hand out many proposals, so membership is checked by id(), not a scan.
+        self.seen: list[Proposal] = []
+        self._seen_ids: set[int] = set()
+
+    def add(self, proposal: Proposal) -> None:
+        if self._session.get(Proposal, proposal.id) is not None:
+            raise ConflictError(f"Proposal {proposal.id} already exists")
+        self._session.add(proposal)
+        self._session.flush()
+        self._track(proposal)
+
+    def get(self, proposal_id: str) -> Proposal | None:
+        proposal = self._session.get(Proposal, proposal_id)
+        return None if proposal is None else self._track(proposal)
+
+    def all(self) -> list[Proposal]:
+        return self._many(sa.true())
+
+    def for_member(self, user_id: int) -> list[Proposal]:
+        members = tables.memberships.c
+        return self._many(tables.proposals.c.id.in_(sa.select(members.proposal_id).where(members.user_id == user_id)))
+
+    def with_pending_invitation(self, email: str) -> list[Proposal]:
+        invitations = tables.invitations.c
+        pending = sa.select(invitations.proposal_id).where(invitations.email == email, invitations.used.is_(None))
+        return self._many(tables.proposals.c.id.in_(pending))
+
+    def containing_membership(self, membership_id: int) -> Proposal | None:
+        return self._owner_of(tables.memberships, membership_id)
+
+    def containing_invitation(self, invitation_id: int) -> Proposal | None:
+        return self._owner_of(tables.invitations, invitation_id)
+
+    def containing_allocation(self, allocation_id: int) -> Proposal | None:
+        return self._owner_of(tables.time_allocations, allocation_id)
+
+    def _owner_of(self, children: sa.Table, child_id: int) -> Proposal | None:
+        owners = self._many(
+            tables.proposals.c.id.in_(sa.select(children.c.proposal_id).where(children.c.id == child_id))
+        )
+        return owners[0] if owners else None
+
+    def _many(self, condition: sa.ColumnElement[bool]) -> list[Proposal]:
+        order: sa.ColumnElement[str] = tables.proposals.c.id
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Ids compare by code point, as in Python and SQLite, not by the database's locale: under en_US
+            # case and punctuation barely count ("AC" sorts above "ab.c"), so the order would depend on how
+            # the cluster was initialised.
+            order = order.collate("C")
+        statement = sa.select(Proposal).where(condition).order_by(order.desc())
+        return [self._track(proposal) for proposal in self._session.scalars(statement)]
+
+    def _track(self, proposal: Proposal) -> Proposal:
+        if id(proposal) not in self._seen_ids:
+            self._seen_ids.add(id(proposal))
+            self.seen.append(proposal)
+        return proposal
 
 
 # ---------------------------------------------------------------------------------------------------------

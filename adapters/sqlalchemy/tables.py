@@ -1,8 +1,8 @@
 """The relational schema: one MetaData holding every table the SQLAlchemy adapters read and write.
 
 The observatory tables are derived from the record classes in ``domain.observatory`` (one table per kind,
-one column per attrs field), so a field added to a record cannot be forgotten here; the migration in
-``migrations/versions`` spells the same schema out by hand and a test keeps the two equal.
+one column per attrs field), so a field added to a record cannot be forgotten here; the migrations in
+``migrations/versions`` spell the same schema out by hand and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 import attrs
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.mutable import MutableList
 
 from domain.observatory import KINDS, Kind
+from domain.proposals import Role
 
 metadata = sa.MetaData(
     naming_convention={
@@ -69,6 +71,29 @@ class EmptyAsNull(sa.TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str:
         return value or ""
+
+
+class StrEnumType(sa.TypeDecorator[enum.StrEnum]):
+    """A string enum stored as its value in a plain string column (no native enum type to migrate)."""
+
+    impl = sa.String(32)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.StrEnum]) -> None:
+        super().__init__()
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: enum.StrEnum | str | None, dialect: Dialect) -> str | None:
+        # Through the enum, so a stray string that is no member fails here rather than in a later read.
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> enum.StrEnum | None:
+        return None if value is None else self.enum_class(value)
+
+
+def json_list() -> sa.types.TypeEngine[Any]:
+    """A JSON list whose in-place changes (``tags.append``) are noticed and stored, as whole assignments are."""
+    return MutableList.as_mutable(sa.JSON())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -192,7 +217,7 @@ def _insert_version_row(target: sa.Table, connection: sa.Connection, **_: Any) -
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Downtime, users and the change log.
+# Downtime, users, proposals and the change log.
 
 downtimes = sa.Table(
     "downtimes",
@@ -225,6 +250,96 @@ users = sa.Table(
     # Tokens are looked up by digest so the index never holds the secret itself.
     sa.Column("api_token_sha256", sa.String(64), nullable=True, unique=True),
     sa.Column("created", UtcDateTime, nullable=True),
+    # Added with proposals (migration 0002); the server defaults fill in the rows that existed before.
+    sa.Column("first_name", sa.String, nullable=False, server_default=""),
+    sa.Column("last_name", sa.String, nullable=False, server_default=""),
+    sa.Column("is_superuser", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("institution", sa.String, nullable=False, server_default=""),
+    sa.Column("title", sa.String, nullable=False, server_default=""),
+    sa.Column("education_user", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("notifications_enabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("notifications_on_authored_only", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("simple_interface", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("view_authored_requests_only", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("staff_view", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("terms_accepted", UtcDateTime, nullable=True),
+)
+
+semesters = sa.Table(
+    "semesters",
+    metadata,
+    sa.Column("id", sa.String(20), primary_key=True),
+    sa.Column("start", UtcDateTime, nullable=False, index=True),
+    sa.Column("end", UtcDateTime, nullable=False),
+)
+
+proposals = sa.Table(
+    "proposals",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("title", sa.String(255), nullable=False),
+    sa.Column("abstract", sa.Text, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False),
+    sa.Column("non_science", sa.Boolean, nullable=False),
+    sa.Column("direct_submission", sa.Boolean, nullable=False),
+    sa.Column("tac_priority", sa.Integer, nullable=False),
+    sa.Column("tac_rank", sa.Integer, nullable=False),
+    sa.Column("sca", sa.String(20), nullable=False),
+    sa.Column("tags", json_list(), nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("cis_see_all_requests", sa.Boolean, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=True),
+    sa.Column("modified", UtcDateTime, nullable=True),
+)
+
+# A proposal's children belong to it: deleting the proposal row deletes them.
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("proposal_id", sa.String(255), sa.ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("role", StrEnumType(Role), nullable=False),
+    sa.Column("time_limit_s", sa.Integer, nullable=False),
+    # Also the index for loading a proposal's members (proposal_id leads).
+    sa.UniqueConstraint("proposal_id", "user_id"),
+)
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "proposal_id", sa.String(255), sa.ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("email", sa.String, nullable=False, index=True),
+    sa.Column("time_limit_s", sa.Integer, nullable=False),
+    sa.Column("role", StrEnumType(Role), nullable=False),
+    sa.Column("sent", UtcDateTime, nullable=True),
+    sa.Column("used", UtcDateTime, nullable=True),
+)
+
+time_allocations = sa.Table(
+    "time_allocations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "proposal_id", sa.String(255), sa.ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("semester_id", sa.String(20), sa.ForeignKey("semesters.id"), nullable=False, index=True),
+    sa.Column("instrument_types", json_list(), nullable=False),
+    # Hours.
+    sa.Column("std_allocation", sa.Float, nullable=False),
+    sa.Column("std_time_used", sa.Float, nullable=False),
+    sa.Column("rr_allocation", sa.Float, nullable=False),
+    sa.Column("rr_time_used", sa.Float, nullable=False),
+    sa.Column("tc_allocation", sa.Float, nullable=False),
+    sa.Column("tc_time_used", sa.Float, nullable=False),
+    sa.Column("realtime_allocation", sa.Float, nullable=False),
+    sa.Column("realtime_time_used", sa.Float, nullable=False),
+    sa.Column("ipp_limit", sa.Float, nullable=False),
+    sa.Column("ipp_time_available", sa.Float, nullable=False),
 )
 
 change_log = sa.Table(

@@ -15,6 +15,8 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyChangeLog,
     SqlAlchemyDowntimeRepository,
     SqlAlchemyObservatoryRepository,
+    SqlAlchemyProposalRepository,
+    SqlAlchemySemesterRepository,
     SqlAlchemyUserRepository,
     start_mappers,
 )
@@ -29,7 +31,7 @@ def make_engine(url: str | URL, *, search_path: str | None = None, echo: bool = 
     PostgreSQL URLs without a driver use psycopg 3. ``search_path`` (PostgreSQL only) puts every table in that
     schema, which lets tests give each run a schema of its own.
     """
-    # Mapped before any application code runs, so every Downtime and User the process creates is instrumented.
+    # Mapped before any application code runs, so every mapped entity the process creates is instrumented.
     start_mappers()
     parsed = make_url(url)
     if parsed.drivername in ("postgresql", "postgres"):
@@ -86,6 +88,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     observatory: SqlAlchemyObservatoryRepository
     downtimes: SqlAlchemyDowntimeRepository
     users: SqlAlchemyUserRepository
+    semesters: SqlAlchemySemesterRepository
+    proposals: SqlAlchemyProposalRepository
     changes: SqlAlchemyChangeLog
 
     def __init__(self, session_factory: Callable[[], orm.Session]) -> None:
@@ -136,11 +140,19 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.observatory = SqlAlchemyObservatoryRepository(session)
         self.downtimes = SqlAlchemyDowntimeRepository(session)
         self.users = SqlAlchemyUserRepository(session)
+        self.semesters = SqlAlchemySemesterRepository(session)
+        self.proposals = SqlAlchemyProposalRepository(session)
         self.changes = SqlAlchemyChangeLog(session)
 
     def _aggregates(self) -> list[Any]:
         found: dict[int, Any] = {}
-        for aggregate in (*self.observatory.seen, *self.downtimes.seen, *self.users.seen):
+        for aggregate in (
+            *self.observatory.seen,
+            *self.downtimes.seen,
+            *self.users.seen,
+            *self.semesters.seen,
+            *self.proposals.seen,
+        ):
             found.setdefault(id(aggregate), aggregate)
         return list(found.values())
 

@@ -1,9 +1,9 @@
-"""Contract of UserRepository: ids, case-insensitive names and emails, token look-up, tracked changes."""
+"""Contract of UserRepository: ids, case-insensitive names and emails, token look-up, profiles, tracked changes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -120,3 +120,71 @@ def test_a_token_set_in_this_unit_of_work_is_found_before_commit(uow_factory: Uo
         assert loaded is not None
         loaded.api_token = TOKEN
         assert uow.users.get_by_token(TOKEN) is loaded
+
+
+def test_profile_fields_are_stored_and_changes_to_them_too(uow_factory: UowFactory) -> None:
+    accepted = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+    profile = {
+        "first_name": "Ada",
+        "last_name": "Lovelace-Byron",
+        "is_superuser": True,
+        "institution": "Analytical Engines Ltd. (ünïcode)",
+        "title": "Countess",
+        "education_user": True,
+        "notifications_enabled": True,
+        "notifications_on_authored_only": True,
+        "simple_interface": True,
+        "view_authored_requests_only": True,
+        "staff_view": True,
+        "terms_accepted": accepted,
+    }
+    ada, bob = add(uow_factory, user("ada", **profile), user("bob"))
+
+    with uow_factory() as uow:
+        stored = uow.users.get(ada)
+        assert stored is not None
+        assert {name: getattr(stored, name) for name in profile} == profile
+        assert stored.terms_accepted is not None
+        assert stored.terms_accepted.utcoffset() == timedelta(0)
+        plain = uow.users.get(bob)
+        assert plain is not None
+        defaults = User(None, "bob", "argon2$hash")
+        assert {name: getattr(plain, name) for name in profile} == {name: getattr(defaults, name) for name in profile}
+        plain.edit({"first_name": "Bob", "last_name": "B"}, {"simple_interface": True, "institution": "LCO"})
+        plain.accept_terms(accepted)
+        uow.commit()
+
+    with uow_factory() as uow:
+        changed = uow.users.get(bob)
+        assert changed is not None
+        assert (changed.full_name, changed.simple_interface, changed.institution) == ("Bob B", True, "LCO")
+        assert changed.terms_accepted == accepted
+
+
+def test_get_many_returns_the_users_that_exist_by_id(uow_factory: UowFactory) -> None:
+    ada, bob, cyd = add(uow_factory, user("ada"), user("bob"), user("cyd"))
+
+    with uow_factory() as uow:
+        found = uow.users.get_many([cyd, 99999, ada, ada])
+        assert sorted(found) == sorted([ada, cyd])
+        assert {key: item.username for key, item in found.items()} == {ada: "ada", cyd: "cyd"}
+        assert found[ada] is uow.users.get(ada)
+        assert uow.users.get_many(iter([bob])).keys() == {bob}
+        assert uow.users.get_many([]) == {}
+        assert uow.users.get_many([99999]) == {}
+
+
+def test_users_from_get_many_are_tracked_and_their_events_collected(uow_factory: UowFactory) -> None:
+    ada, bob = add(uow_factory, user("ada"), user("bob"))
+
+    with uow_factory() as uow:
+        found = uow.users.get_many([ada, bob])
+        found[ada].is_staff = True
+        found[bob].events.append("bob changed")
+        uow.commit()
+
+    assert list(uow.collect_new_events()) == ["bob changed"]
+    with uow_factory() as uow:
+        stored = uow.users.get(ada)
+        assert stored is not None
+        assert stored.is_staff
