@@ -188,7 +188,7 @@ def test_a_proposal_is_created_with_its_flags_and_listed(with_semester: Db) -> N
 
 def test_a_proposal_whose_pi_has_no_account_is_refused_and_not_stored(with_semester: Db) -> None:
     result = with_semester.run("proposals", "create", "NEW-001", "--pi", "ada", "--pi", "nobody@example.org")
-    lines = refused(result, "pi: No user nobody@example.org")
+    lines = refused(result, "No user nobody@example.org")
     assert len(lines) == 1
     assert with_semester.proposals() == {}
     assert with_semester.run("proposals", "list").stderr.strip() == "0 proposals"
@@ -270,7 +270,7 @@ def test_allocations_for_unknown_proposals_or_semesters_and_types_already_covere
     with_proposal: Db,
 ) -> None:
     allocate = ("--instrument-type", SINISTRO, "--std", "1")
-    refused(with_proposal.run("proposals", "allocate", "NOPE", "2026B", *allocate), "proposal NOPE")
+    refused(with_proposal.run("proposals", "allocate", "NOPE", "2026B", *allocate), "NOPE")
     refused(with_proposal.run("proposals", "allocate", "LCO2026B-001", "1999A", *allocate), '"1999A"')
     assert with_proposal.run("proposals", "allocate", "LCO2026B-001", "2026B", *allocate).exit_code == 0
     again = with_proposal.run("proposals", "allocate", "LCO2026B-001", "2026B", *allocate)
