@@ -134,6 +134,7 @@ def get_proposal(uow: UnitOfWork, actor: Actor, proposal_id: str) -> View:
 
 
 def proposal_tags(uow: UnitOfWork, actor: Actor) -> list[str]:
+    require(Action.LIST_OWN, actor)
     with uow:
         return sorted({tag for p in visible_proposals(uow, actor) for tag in p.tags})
 

@@ -251,7 +251,7 @@ class Proposal:
         _check_values(values)
         pis = list(dict.fromkeys(pi_user_ids))
         if not pis:
-            raise ValidationError.on("pi", "A proposal needs a PI")
+            raise ValidationError.on("pis", "A proposal needs a PI")
         proposal = cls(proposal_id, created=now, modified=now, **values)
         proposal.memberships = [Membership(None, user_id, Role.PI) for user_id in pis]
         return proposal

@@ -95,7 +95,7 @@ def edit_semester(cmd: EditSemester, uow: UnitOfWork) -> Semester:
 # Proposals (staff)
 
 
-def _pi_ids(uow: UnitOfWork, names: tuple[str, ...], field_name: str = "pi") -> list[int]:
+def _pi_ids(uow: UnitOfWork, names: tuple[str, ...], field_name: str = "pis") -> list[int]:
     ids: list[int] = []
     for name in names:
         user = find_user(uow, name)
@@ -212,12 +212,19 @@ def set_request_visibility(cmd: SetRequestVisibility, uow: UnitOfWork, clock: Cl
 # Time allocations (staff)
 
 
+def _invalid_pk(field_name: str, key: str) -> ValidationError:
+    return ValidationError.on(field_name, f'Invalid pk "{key}" - object does not exist.')
+
+
 def allocate_time(cmd: AllocateTime, uow: UnitOfWork) -> TimeAllocation:
+    require(Action.ADMINISTER, cmd.actor)
     with uow:
-        proposal = _proposal(uow, cmd.proposal_id)
-        require(Action.ADMINISTER, cmd.actor, proposal)
+        proposal = uow.proposals.get(cmd.proposal_id)
+        if proposal is None:
+            # The proposal is named in the body: a bad field, not a missing page.
+            raise _invalid_pk("proposal", cmd.proposal_id)
         if uow.semesters.get(cmd.semester_id) is None:
-            raise ValidationError.on("semester", f'Invalid pk "{cmd.semester_id}" - object does not exist.')
+            raise _invalid_pk("semester", cmd.semester_id)
         allocation = proposal.allocate(cmd.semester_id, cmd.instrument_types, cmd.hours, instrument_type_codes(uow))
         uow.commit()
         return allocation
@@ -267,19 +274,19 @@ def _import_entry(
     if proposal is None:
         if not pis:
             raise ValidationError.on("pi", "This field is required.")
-        proposal = Proposal.open(proposal_id, values, _pi_ids(uow, tuple(p.strip() for p in pis)), clock.now())
+        proposal = Proposal.open(proposal_id, values, _pi_ids(uow, tuple(p.strip() for p in pis), "pi"), clock.now())
         uow.proposals.add(proposal)
         counts["proposals created"] += 1
     else:
         proposal.edit(values, clock.now())
-        for user_id in _pi_ids(uow, tuple(p.strip() for p in pis)):
+        for user_id in _pi_ids(uow, tuple(p.strip() for p in pis), "pi"):
             proposal.add_member(user_id, Role.PI)
             proposal.set_role(user_id, Role.PI)
         counts["proposals updated"] += 1
     for allocation in entry.get("allocations", []):
         semester_id = str(allocation.get("semester", ""))
         if uow.semesters.get(semester_id) is None:
-            raise ValidationError.on("semester", f'Invalid pk "{semester_id}" - object does not exist.')
+            raise _invalid_pk("semester", semester_id)
         hours = {name: allocation[name] for name in HOUR_FIELDS if name in allocation}
         proposal.allocate(semester_id, allocation.get("instrument_types", []), hours, known_types)
         counts["allocations"] += 1

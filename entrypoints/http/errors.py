@@ -31,6 +31,9 @@ from domain.permissions import FORBIDDEN, NO_CREDENTIALS
 logger = logging.getLogger(__name__)
 
 NOT_FOUND = "Not found."
+# api.md rule 21: bodies sent to the portal (/api/) may be up to 5 MiB.
+PORTAL_BODY_LIMIT = 5 * 1024 * 1024
+PORTAL_BODY_LIMIT_TEXT = "Request body too large (limit 5 MiB)."
 
 # Components whose missing or invalid credentials are 401 (their own services did so upstream);
 # the portal's /api/ answers 403 for both (api.md rule 4).
@@ -87,7 +90,8 @@ def method_not_allowed(request: Request[Any, Any, Any], exc: MethodNotAllowedExc
 
 def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
-        return _json({"detail": "Request body too large"}, exc.status_code)
+        portal = request.url.path.startswith("/api/")
+        return _json({"detail": PORTAL_BODY_LIMIT_TEXT if portal else "Request body too large"}, exc.status_code)
     if exc.status_code == HTTP_400_BAD_REQUEST and isinstance(exc.extra, dict | list):
         # Litestar's own parameter validation (a query parameter of the wrong type, say).
         return _json({"detail": exc.detail, "errors": exc.extra}, exc.status_code)

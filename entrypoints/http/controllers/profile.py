@@ -15,10 +15,10 @@ from domain.accounts import PROFILE_FLAGS, PROFILE_TEXTS, User
 from domain.errors import AuthenticationError, ValidationError, merge_errors
 from domain.permissions import NO_CREDENTIALS
 from entrypoints.http.auth import current_user
+from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import in_thread, json_body, to_wire, typed_query_value
 
 TAGS = ["accounts"]
-WRITE_BODY_LIMIT = 1024 * 1024
 
 _USER_FIELDS = {
     "first_name": FieldSpec(str),
@@ -103,7 +103,7 @@ async def read_profile(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return await in_thread(_read, request)  # type: ignore[no-any-return]
 
 
-_WRITE: dict[str, Any] = {"status_code": HTTP_200_OK, "request_max_body_size": WRITE_BODY_LIMIT, "tags": TAGS}
+_WRITE: dict[str, Any] = {"status_code": HTTP_200_OK, "request_max_body_size": PORTAL_BODY_LIMIT, "tags": TAGS}
 
 
 @patch("/api/profile/", **_WRITE)

@@ -46,10 +46,11 @@ from application.proposal_views import (
     semester_view,
 )
 from domain.accounts import INVALID_EMAIL
-from domain.errors import NotFoundError, ValidationError
+from domain.errors import ValidationError
 from domain.permissions import Action, Actor, require
 from domain.proposals import HOUR_FIELDS, Proposal
 from entrypoints.http.auth import current_actor
+from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import (
     in_thread,
     json_body,
@@ -63,7 +64,6 @@ from entrypoints.http.wire import (
 )
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000
-WRITE_BODY_LIMIT = 1024 * 1024
 BAD_DATETIME = "Enter a valid date/time."
 BAD_NUMBER = "Enter a number."
 PROPOSAL_ORDERING = ("id", "title", "tac_priority", "tac_rank", "created", "modified")
@@ -210,14 +210,7 @@ def _create_proposal(request: Request[Any, Any, Any], body: bytes) -> dict[str, 
     actor = current_actor(request)
     fields = _body(request, body, _NEW_PROPOSAL)
     command = CreateProposal(actor, fields["id"], _proposal_values(fields), tuple(string_list(fields["pis"], "pis")))
-    try:
-        proposal = _bus(request).handle(command)
-    except ValidationError as error:
-        # The use case names the PIs "pi" (as the CLI does); here the field is "pis".
-        if "pi" not in error.errors:
-            raise
-        raise ValidationError({("pis" if k == "pi" else k): v for k, v in error.errors.items()}) from None
-    return _proposal_answer(request, actor, proposal)
+    return _proposal_answer(request, actor, _bus(request).handle(command))
 
 
 def _edit_proposal(request: Request[Any, Any, Any], proposal_id: str, body: bytes) -> dict[str, Any]:
@@ -252,8 +245,8 @@ def _request_visibility(request: Request[Any, Any, Any], proposal_id: str, body:
 
 
 _USER: dict[str, Any] = {"guards": [signed_in], "tags": ["proposals"]}
-_USER_WRITE: dict[str, Any] = {**_USER, "status_code": HTTP_200_OK, "request_max_body_size": WRITE_BODY_LIMIT}
-_STAFF_WRITE: dict[str, Any] = {"guards": [administrators_only], "request_max_body_size": WRITE_BODY_LIMIT}
+_USER_WRITE: dict[str, Any] = {**_USER, "status_code": HTTP_200_OK, "request_max_body_size": PORTAL_BODY_LIMIT}
+_STAFF_WRITE: dict[str, Any] = {"guards": [administrators_only], "request_max_body_size": PORTAL_BODY_LIMIT}
 
 
 @get("/api/proposals/", **_USER)
@@ -485,12 +478,7 @@ def _allocate(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     command = AllocateTime(
         current_actor(request), fields["proposal"], fields["semester"], tuple(types), _allocation_hours(fields)
     )
-    try:
-        allocation = _bus(request).handle(command)
-    except NotFoundError:
-        # A missing proposal named in a body is a bad field, not a missing page.
-        raise ValidationError.on("proposal", f'Invalid pk "{fields["proposal"]}" - object does not exist.') from None
-    return allocation_view(allocation, fields["proposal"])
+    return allocation_view(_bus(request).handle(command), fields["proposal"])
 
 
 def _revise_allocation(request: Request[Any, Any, Any], allocation_id: int, body: bytes) -> dict[str, Any]:

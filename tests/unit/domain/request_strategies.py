@@ -84,9 +84,11 @@ def instrument_configs(draw: st.DrawFn, instrument_type: str) -> InstrumentConfi
 
 
 @st.composite
-def configurations(draw: st.DrawFn, targets: st.SearchStrategy[Target] = icrs_targets) -> Configuration:
-    """A configuration on one demo instrument type, with any of its types, modes and elements."""
-    instrument_type = draw(st.sampled_from(sorted(DEMO_TYPES)))
+def configurations(
+    draw: st.DrawFn, targets: st.SearchStrategy[Target] = icrs_targets, instrument_type: str | None = None
+) -> Configuration:
+    """A configuration on a demo instrument type (any, unless given), with any of its types, modes, elements."""
+    instrument_type = instrument_type or draw(st.sampled_from(sorted(DEMO_TYPES)))
     spec = DEMO_TYPES[instrument_type]
     config_type = draw(st.sampled_from(spec["types"]))
     acquisition_time = draw(st.none() | floats(0, 60))
@@ -102,13 +104,15 @@ def configurations(draw: st.DrawFn, targets: st.SearchStrategy[Target] = icrs_ta
 
 
 @st.composite
-def demo_requests(draw: st.DrawFn, max_configurations: int = 4) -> Request:
-    """A request of one to a few configurations the demo observatory can price."""
+def demo_requests(draw: st.DrawFn, max_configurations: int = 4, single_type: bool = False) -> Request:
+    """A request of one to a few configurations the demo observatory can price; ``single_type`` keeps them all
+    on one instrument type."""
     shared = draw(icrs_targets)
     # Often reuse one target so the "same target: no slew" branch is exercised as well as real slews.
     targets = st.just(shared) | icrs_targets
+    instrument_type = draw(st.sampled_from(sorted(DEMO_TYPES))) if single_type else None
     return Request.create(
-        draw(st.lists(configurations(targets), min_size=1, max_size=max_configurations)),
+        draw(st.lists(configurations(targets, instrument_type), min_size=1, max_size=max_configurations)),
         windows=[Window(NOW + timedelta(days=1), NOW + timedelta(days=30))],
         configuration_repeats=draw(st.integers(1, 4)),
     )

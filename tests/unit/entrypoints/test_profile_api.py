@@ -293,6 +293,23 @@ def test_profile_edit_refuses_bodies_that_are_not_json_objects(
     assert stored_state(container) == before
 
 
+def test_a_body_over_five_mebibytes_is_refused_and_one_under_is_read(
+    client: Client, world: World, container: Container
+) -> None:
+    before = stored_state(container)
+    headers = {**world.headers("pi"), "Content-Type": "application/json"}
+    padding = "x" * (5 * 1024 * 1024)
+    huge = client.patch(PROFILE, content=f'{{"first_name": "Eve", "pad": "{padding}"}}'.encode(), headers=headers)
+    assert huge.status_code == 413
+    assert huge.json() == {"detail": "Request body too large (limit 5 MiB)."}
+    assert stored_state(container) == before
+    large = client.patch(
+        PROFILE, content=f'{{"first_name": "Eve", "pad": "{padding[:-1024]}"}}'.encode(), headers=headers
+    )
+    assert large.status_code == 200, large.text
+    assert large.json()["first_name"] == "Eve"
+
+
 # --- Token and terms ----------------------------------------------------------------------------------------
 
 
