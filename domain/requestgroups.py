@@ -485,6 +485,8 @@ class Request:
     configuration_repeats: int = 1
     extra_params: JsonDict = field(factory=dict)
     id: int | None = None
+    # Seconds (domain.duration), fixed at submission: allocation checks, time limits and charging read it.
+    duration: int | None = None
     _state: RequestState = field(default=RequestState.PENDING, converter=_state)
     suspend_until: datetime | None = field(default=None, validator=_aware_or_none)
     created: datetime | None = field(default=None, validator=_aware_or_none)
