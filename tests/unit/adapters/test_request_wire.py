@@ -1311,3 +1311,20 @@ def test_mutated_bare_configurations_are_accepted_or_refused_with_a_mirroring_er
         configuration_json(parse_configuration(body), always_rois=True)
     except ValidationError as error:
         assert_mirrors(error.errors, body)
+
+
+def test_codes_that_only_configdb_can_judge_are_left_to_validation() -> None:
+    body = p0()
+    request0(body)["location"] = {"telescope_class": "9m9", "site": "xyz", "enclosure": "doma"}
+    config0(body).update({"type": "BIAS", "instrument_type": "NOPE", "repeat_duration": 100})
+    config0(body)["acquisition_config"]["mode"] = "BRIGHTEST"
+    ic0(body).update({"mode": "not_a_mode", "optical_elements": {"filter": "zz"}, "extra_params": {"defocus": 9}})
+    config0(body)["target"].update({"type": "HOUR_ANGLE", "hour_angle": 20})
+
+    request = parse_single_request(body)
+
+    assert request.location == Location("9m9", site="xyz", enclosure="doma")
+    configuration = request.configurations[0]
+    assert (configuration.type, configuration.instrument_type, configuration.repeat_duration) == ("BIAS", "NOPE", 100)
+    assert configuration.instrument_configs[0].optical_elements == {"filter": "zz"}
+    assert configuration.target.type is TargetType.HOUR_ANGLE
