@@ -37,6 +37,7 @@ from adapters.serialization import (
     parse_datetime,
 )
 from domain.errors import NON_FIELD, ValidationError
+from domain.request_documents import coerce_extra_params
 from domain.requestgroups import (
     TARGET_TYPE_FIELDS,
     AcquisitionConfig,
@@ -300,25 +301,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _coerce(value: Any) -> Any:
-    """requests.md 2.13: boolean words become booleans, numbers (in text or not) numbers, integral ones ints."""
-    if isinstance(value, bool):
-        return value
-    if value in ("true", "True"):
-        return True
-    if value in ("false", "False"):
-        return False
-    if isinstance(value, int) or not isinstance(value, str | float):
-        return value  # an int already is the number it would become, without float's rounding of big ones
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):
-        return value
-    if not math.isfinite(number):
-        return value
-    return int(number) if number.is_integer() else number
-
-
 def _json_object(name: str, *, coerce: bool) -> Parse:
     """A free JSON object (``extra_params``, guiding ``optical_elements``) within the BEYOND size limits."""
 
@@ -333,7 +315,7 @@ def _json_object(name: str, *, coerce: bool) -> Parse:
         if size > MAX_JSON_OBJECT_BYTES:
             raise FieldError(f"{name} is too large")
         if coerce:
-            return {key: _coerce(value) for key, value in raw.items()}
+            return coerce_extra_params(raw)
         return dict(raw)
 
     return parse
