@@ -27,6 +27,9 @@ from adapters.request_wire import (
 )
 from adapters.serialization import DATETIME_FORMAT_HELP
 from domain.errors import NON_FIELD, ValidationError
+from domain.permissions import Actor
+from domain.proposals import Membership, Proposal, Role, Semester
+from domain.request_validation import RequestGroupSubmission, validate_request_group
 from domain.requestgroups import (
     AcquisitionConfig,
     Configuration,
@@ -45,6 +48,7 @@ from domain.requestgroups import (
     TargetType,
     Window,
 )
+from tests.unit.domain.observatory_fixtures import demo_observatory
 
 NOW = datetime(2016, 9, 1, tzinfo=UTC)
 REQUIRED = ["This field is required."]
@@ -285,6 +289,24 @@ def test_p0_echoes_as_r1_once_validation_has_filled_the_defaults() -> None:
     group.id = 17
 
     assert request_group_json(group) == R1_ECHO
+
+
+def test_p0_through_the_real_validation_echoes_as_r1() -> None:
+    parsed = parse_request_group(p0(), now=NOW)
+    submission = RequestGroupSubmission(
+        parsed.proposal, parsed.name, parsed.observation_type, parsed.operator, parsed.ipp_value, parsed.requests
+    )
+    proposal = Proposal("TEST_PROPOSAL", memberships=[Membership(1, 1, Role.PI)])
+    semester = Semester("2016B", datetime(2016, 9, 1, tzinfo=UTC), datetime(2016, 12, 31, tzinfo=UTC))
+    validated = validate_request_group(
+        submission, observatory=demo_observatory(), semesters=[semester], proposal=proposal, actor=Actor(1), now=NOW
+    )
+
+    echoed = request_group_json(validated.submit("pi", NOW))
+
+    expected = copy.deepcopy(R1_ECHO)
+    del expected["id"], expected["requests"][0]["id"], expected["requests"][0]["configurations"][0]["id"]
+    assert echoed == expected
 
 
 def test_an_unsaved_group_is_echoed_without_ids_or_timestamps() -> None:
