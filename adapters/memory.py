@@ -17,12 +17,17 @@ from typing import Any, Self
 import attrs
 
 from application.ports import (
+    REQUEST_GROUP_ORDER_KEYS,
+    REQUEST_ORDER_KEYS,
     ChangeLog,
     DowntimeQuery,
     DowntimeRepository,
     Mailer,
     ObservatoryRepository,
     ProposalRepository,
+    RequestGroupQuery,
+    RequestGroupRepository,
+    RequestQuery,
     SemesterRepository,
     UnitOfWork,
     UserRepository,
@@ -33,6 +38,7 @@ from domain.downtime import Downtime
 from domain.errors import ConflictError
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
+from domain.requestgroups import Configuration, Request, RequestGroup, RequestState, Target
 
 
 @attrs.define
@@ -44,6 +50,7 @@ class MemoryStore:
     users: dict[int, User] = attrs.field(factory=dict)
     semesters: dict[str, Semester] = attrs.field(factory=dict)
     proposals: dict[str, Proposal] = attrs.field(factory=dict)
+    request_groups: dict[int, RequestGroup] = attrs.field(factory=dict)
     changes: list[ChangeEntry] = attrs.field(factory=list)
     next_ids: dict[str, int] = attrs.field(factory=dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock)
@@ -57,6 +64,10 @@ class MemoryStore:
             users={key: attrs.evolve(user) for key, user in self.users.items()},
             semesters={key: attrs.evolve(semester) for key, semester in self.semesters.items()},
             proposals={key: copy_proposal(proposal) for key, proposal in self.proposals.items()},
+            # Shared until handed out: committed groups are never changed in place (commit replaces them), and
+            # the repository copies a group before anyone may change it, so a copy per group per unit of work
+            # is paid only for the groups that unit of work reads.
+            request_groups=dict(self.request_groups),
             changes=list(self.changes),
             # Shared, not copied: like a database sequence, an id once handed out is never handed out again.
             next_ids=self.next_ids,
@@ -274,6 +285,211 @@ class InMemoryProposalRepository(ProposalRepository):
                         child.id = self._state.next_id(kind)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Request groups.
+
+_TIME_USED_STATES = frozenset({RequestState.PENDING, RequestState.COMPLETED})
+
+
+def copy_request_group(group: RequestGroup) -> RequestGroup:
+    """A copy sharing no entity with the original (the frozen values inside are shared); events are not copied."""
+    return attrs.evolve(
+        group,
+        requests=[
+            attrs.evolve(r, configurations=list(r.configurations), windows=list(r.windows)) for r in group.requests
+        ],
+    )
+
+
+def stored_request_group(group: RequestGroup) -> RequestGroup:
+    """The copy a database would give back: input-only ``fill_window`` dropped, targets with their type's fields
+    only (requests.md 2.9: off-type values are never stored)."""
+    stored = copy_request_group(group)
+    for request in stored.requests:
+        request.configurations = [_stored_configuration(c) for c in request.configurations]
+    return stored
+
+
+def _stored_configuration(configuration: Configuration) -> Configuration:
+    target = Target(**configuration.target.type_fields())
+    if target == configuration.target and not configuration.fill_window:
+        return configuration
+    return attrs.evolve(configuration, target=target, fill_window=False)
+
+
+def _state_marks(group: RequestGroup) -> tuple[object, ...]:
+    """What may change in a stored group (its content is fixed at submission): compared to find changed groups."""
+    return (
+        group.state,
+        group.modified,
+        tuple((r.id, r.state, r.suspend_until, r.modified) for r in group.requests),
+    )
+
+
+def _group_visible(
+    group: RequestGroup, visible: frozenset[str] | None, own_in: frozenset[str], own: str | None
+) -> bool:
+    if visible is None or group.proposal in visible:
+        return True
+    return own is not None and group.proposal in own_in and group.submitter == own
+
+
+def _contains(text: str, part: str) -> bool:
+    return part.casefold() in text.casefold()
+
+
+def _within(value: datetime | None, after: datetime | None, before: datetime | None) -> bool:
+    # A time never set matches no bound, as NULL does in SQL.
+    if after is None and before is None:
+        return True
+    return value is not None and (after is None or value >= after) and (before is None or value <= before)
+
+
+def _matches_group(g: RequestGroup, q: RequestGroupQuery) -> bool:
+    requests = g.requests
+    checks = (
+        not q.ids or g.id in q.ids,
+        not q.states or g.state in q.states,
+        g.state not in q.exclude_states,
+        q.proposal is None or g.proposal == q.proposal,
+        q.name_contains is None or _contains(g.name, q.name_contains),
+        q.user_contains is None or _contains(g.submitter, q.user_contains),
+        q.submitter is None or g.submitter == q.submitter,
+        not q.observation_types or g.observation_type in q.observation_types,
+        q.operator is None or g.operator is q.operator,
+        q.ipp_value is None or g.ipp_value == q.ipp_value,
+        _within(g.created, q.created_after, q.created_before),
+        # Each bound on its own: one request may satisfy one bound and another request the other.
+        q.modified_after is None or any(_within(r.modified, q.modified_after, None) for r in requests),
+        q.modified_before is None or any(_within(r.modified, None, q.modified_before) for r in requests),
+        not q.telescope_classes
+        or any(r.location is not None and r.location.telescope_class in q.telescope_classes for r in requests),
+        q.target_contains is None
+        or any(_contains(c.target.name, q.target_contains) for r in requests for c in r.configurations),
+        q.request_id is None or any(r.id == q.request_id for r in requests),
+        (q.window_starts_after is None and q.window_starts_before is None)
+        or any(_within(w.start, q.window_starts_after, q.window_starts_before) for r in requests for w in r.windows),
+    )
+    return all(checks) and _group_visible(g, q.visible_proposals, q.own_in_proposals, q.own_submitter)
+
+
+def _sort(items: list[Any], order: Sequence[str], value: Callable[[Any, str], Any], allowed: frozenset[str]) -> None:
+    """Sort in place by the keys (each optionally "-"), ties by id descending; an unset value sorts as the
+    largest, as NULL does in PostgreSQL (the SQL adapter asks SQLite for the same)."""
+    items.sort(key=lambda item: value(item, "id"), reverse=True)
+    # Stable sorts from the last key to the first give a multi-key order with mixed directions.
+    for key in reversed(order):
+        name = key.removeprefix("-")
+        if name not in allowed:
+            raise ValueError(f"cannot order by {key!r}")
+
+        def sort_key(item: Any, name: str = name) -> tuple[bool, Any]:
+            found = value(item, name)
+            return (found is None, found)
+
+        items.sort(key=sort_key, reverse=key.startswith("-"))
+
+
+def _group_value(group: RequestGroup, name: str) -> Any:
+    return group.max_window_time if name == "end" else getattr(group, name)
+
+
+def _request_value(pair: tuple[RequestGroup, Request], name: str) -> Any:
+    value = getattr(pair[1], name)
+    return value.value if isinstance(value, RequestState) else value
+
+
+class InMemoryRequestGroupRepository(RequestGroupRepository):
+    """Hands out copies of the committed groups; the unit of work publishes the copies whose states changed."""
+
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+        # The groups handed out or added by this unit of work (each a copy of its own, which also replaces the
+        # shared committed group in ``state``), with their state marks as handed out (None: added here).
+        self._own: dict[int, RequestGroup] = {}
+        self._marks: dict[int, tuple[object, ...] | None] = {}
+        self.seen: list[RequestGroup] = []
+
+    def add(self, group: RequestGroup) -> None:
+        if group.id is not None:
+            raise ValueError(f"request group {group.id} is already stored")
+        group.id = self._state.next_id("request_group")
+        for request in group.requests:
+            request.id = self._state.next_id("request")
+            request.configurations = [
+                c if c.id is not None else attrs.evolve(c, id=self._state.next_id("configuration"))
+                for c in request.configurations
+            ]
+        self._state.request_groups[group.id] = group
+        self._own[group.id] = group
+        self._marks[group.id] = None
+        self.seen.append(group)
+
+    def get(self, group_id: int, *, for_update: bool = False) -> RequestGroup | None:
+        group = self._state.request_groups.get(group_id)
+        return None if group is None else self._track(group)
+
+    def containing_request(self, request_id: int, *, for_update: bool = False) -> RequestGroup | None:
+        group = next(
+            (g for g in self._state.request_groups.values() if any(r.id == request_id for r in g.requests)), None
+        )
+        return None if group is None else self._track(group)
+
+    def search(self, query: RequestGroupQuery) -> tuple[int, list[RequestGroup]]:
+        found = [g for g in self._state.request_groups.values() if _matches_group(g, query)]
+        _sort(found, query.order, _group_value, REQUEST_GROUP_ORDER_KEYS)
+        page = found[query.offset : query.offset + query.limit]
+        return len(found), [self._track(g) for g in page]
+
+    def search_requests(self, query: RequestQuery) -> tuple[int, list[tuple[RequestGroup, Request]]]:
+        found = [
+            (g, r)
+            for g in self._state.request_groups.values()
+            if _group_visible(g, query.visible_proposals, query.own_in_proposals, query.own_submitter)
+            for r in g.requests
+            if (not query.ids or r.id in query.ids)
+            and (not query.states or r.state in query.states)
+            and (
+                not query.telescope_classes
+                or (r.location is not None and r.location.telescope_class in query.telescope_classes)
+            )
+        ]
+        _sort(found, query.order, _request_value, REQUEST_ORDER_KEYS)
+        page: list[tuple[RequestGroup, Request]] = []
+        for group, request in found[query.offset : query.offset + query.limit]:
+            tracked = self._track(group)
+            page.append((tracked, next(r for r in tracked.requests if r.id == request.id)))
+        return len(found), page
+
+    def time_used(self, proposal_id: str, submitter: str, since: datetime) -> int:
+        return sum(
+            r.duration or 0
+            for g in self._state.request_groups.values()
+            if g.proposal == proposal_id and g.submitter == submitter and g.state in _TIME_USED_STATES
+            for r in g.requests
+            if r.state in _TIME_USED_STATES and r.created is not None and r.created >= since
+        )
+
+    def changed(self) -> list[RequestGroup]:
+        """The groups added, or handed out and changed since, in this unit of work."""
+        return [
+            group
+            for group_id, group in self._own.items()
+            if self._marks[group_id] is None or self._marks[group_id] != _state_marks(group)
+        ]
+
+    def _track(self, group: RequestGroup) -> RequestGroup:
+        assert group.id is not None  # noqa: S101 - stored groups have ids
+        own = self._own.get(group.id)
+        if own is None:
+            own = copy_request_group(group)
+            self._own[group.id] = own
+            self._marks[group.id] = _state_marks(own)
+            self._state.request_groups[group.id] = own
+            self.seen.append(own)
+        return own
+
+
 class InMemoryMailer(Mailer):
     """Keeps every message in a list: the demo's and the tests' outbox."""
 
@@ -342,6 +558,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.users = InMemoryUserRepository(self._work)
         self.semesters = InMemorySemesterRepository(self._work)
         self.proposals = InMemoryProposalRepository(self._work)
+        self.request_groups = InMemoryRequestGroupRepository(self._work)
         self.changes = InMemoryChangeLog(self._work)
         self._seen: list[object] = []
 
@@ -358,6 +575,9 @@ class InMemoryUnitOfWork(UnitOfWork):
         _publish_changed(self._store.users, self._base_users, self._work.users)
         _publish_changed(self._store.semesters, self._base_semesters, self._work.semesters)
         _publish_changed(self._store.proposals, self._base_proposals, self._work.proposals, copy_proposal)
+        for group in self.request_groups.changed():
+            assert group.id is not None  # noqa: S101 - added groups get their ids at once
+            self._store.request_groups[group.id] = stored_request_group(group)
         self._store.changes = [*self._store.changes, *self._work.changes[self._base_changes :]]
         self._begin()
 
@@ -370,6 +590,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         for aggregate in (
             *self.observatory.seen,
             *self.downtimes.seen,
+            *self.request_groups.seen,
             self._work.observatory,
             *self._work.downtimes.values(),
             *self._work.users.values(),

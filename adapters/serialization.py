@@ -13,7 +13,7 @@ import operator
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 import cattrs
@@ -98,7 +98,10 @@ def parse_datetime(value: Any) -> datetime:
         raise FieldError(DATETIME_FORMAT_HELP)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # an offset that moves the instant before year 1 or after 9999
+        raise FieldError(DATETIME_FORMAT_HELP) from None
 
 
 def format_datetime(value: datetime) -> str:
@@ -215,3 +218,22 @@ def structure_value(raw: Any, wanted: Any, field: str) -> Any:
         return WIRE.structure(raw, wanted)
     except FieldError as error:
         raise ValidationError.on(field or NON_FIELD, str(error)) from None
+
+
+def make_store_converter() -> cattrs.Converter:
+    """The converter for values kept in JSON columns: tolerant, so rows written by an older or newer obsnet load.
+
+    Unknown keys are ignored and missing ones take the class's defaults; enums are stored as their values.
+    """
+    converter = cattrs.Converter(forbid_extra_keys=False)
+    # By class, not by predicate: class hooks win, and a StrEnum would otherwise pass through as a str subclass.
+    converter.register_unstructure_hook(StrEnum, _enum_value)
+    converter.register_unstructure_hook(Enum, _enum_value)
+    return converter
+
+
+def _enum_value(value: Enum) -> Any:
+    return value.value
+
+
+STORE = make_store_converter()

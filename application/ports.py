@@ -14,6 +14,7 @@ from domain.changes import ChangeEntry
 from domain.downtime import Downtime
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
+from domain.requestgroups import ObservationType, Operator, Request, RequestGroup, RequestState
 
 
 class Clock(Protocol):
@@ -178,6 +179,111 @@ class ProposalRepository(Protocol):
         ...
 
 
+# Keys the request group list may be ordered by (api.md 4.1), each optionally prefixed with "-"; ``end`` is the
+# latest window end of any of the group's requests. Ties break on id, newest first.
+REQUEST_GROUP_ORDER_KEYS = frozenset({"id", "name", "modified", "created", "end"})
+# Keys the request list may be ordered by (api.md 4.2); ties break on id, newest first.
+REQUEST_ORDER_KEYS = frozenset({"id", "state"})
+
+
+@frozen
+class RequestGroupQuery:
+    """Filters (ANDed), visibility, ordering and one page of the request group list (api.md 4.1 and 4.3).
+
+    Text filters ending in ``_contains`` compare case-insensitively. Filters on requests, windows or
+    configurations match a group when any one of its requests (windows, configurations) matches.
+    """
+
+    ids: tuple[int, ...] = ()
+    states: tuple[RequestState, ...] = ()
+    exclude_states: tuple[RequestState, ...] = ()
+    proposal: str | None = None
+    name_contains: str | None = None
+    # The submitter's username contains this (the ``user`` filter); ``submitter`` is the exact username.
+    user_contains: str | None = None
+    submitter: str | None = None
+    observation_types: tuple[ObservationType, ...] = ()
+    operator: Operator | None = None
+    ipp_value: float | None = None
+    # On the group's own ``created``.
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    # On any of its requests' ``modified``.
+    modified_after: datetime | None = None
+    modified_before: datetime | None = None
+    # On request locations.
+    telescope_classes: tuple[str, ...] = ()
+    # Any configuration's target name contains this.
+    target_contains: str | None = None
+    # The group holding this request.
+    request_id: int | None = None
+    # The scheduler feed (api.md 4.3): some window of the group *starts* within these bounds (both inclusive).
+    window_starts_after: datetime | None = None
+    window_starts_before: datetime | None = None
+    # Visibility (requests.md 1.8), computed by the caller from domain.permissions: a group is visible when its
+    # proposal is in ``visible_proposals`` (None: every group is), or when its proposal is in
+    # ``own_in_proposals`` and ``own_submitter`` submitted it.
+    visible_proposals: frozenset[str] | None = None
+    own_in_proposals: frozenset[str] = frozenset()
+    own_submitter: str | None = None
+    # Keys among REQUEST_GROUP_ORDER_KEYS, each optionally prefixed with "-".
+    order: tuple[str, ...] = ("-id",)
+    limit: int = 1000
+    offset: int = 0
+
+
+@frozen
+class RequestQuery:
+    """Filters, visibility, ordering and one page of the request list (api.md 4.2); a request is visible when its
+    group is."""
+
+    ids: tuple[int, ...] = ()
+    states: tuple[RequestState, ...] = ()
+    telescope_classes: tuple[str, ...] = ()
+    # Visibility (requests.md 1.8), computed by the caller from domain.permissions: a group is visible when its
+    # proposal is in ``visible_proposals`` (None: every group is), or when its proposal is in
+    # ``own_in_proposals`` and ``own_submitter`` submitted it.
+    visible_proposals: frozenset[str] | None = None
+    own_in_proposals: frozenset[str] = frozenset()
+    own_submitter: str | None = None
+    # Keys among REQUEST_ORDER_KEYS, each optionally prefixed with "-".
+    order: tuple[str, ...] = ("-id",)
+    limit: int = 1000
+    offset: int = 0
+
+
+class RequestGroupRepository(Protocol):
+    """Request groups are aggregates with their requests, windows and configurations. The getters return
+    tracked groups: state changes made through their verbs (group and request states, ``suspend_until``,
+    ``modified``) are stored on commit; their content is fixed at submission and never rewritten."""
+
+    def add(self, group: RequestGroup) -> None:
+        """Store a new group; its id and the ids of its requests and configurations are set when this returns."""
+        ...
+
+    def get(self, group_id: int, *, for_update: bool = False) -> RequestGroup | None:
+        """The group with this id, or None; ``for_update`` locks its row until commit where the database can."""
+        ...
+
+    def containing_request(self, request_id: int, *, for_update: bool = False) -> RequestGroup | None:
+        """The group holding the request with this id, or None (locked as ``get`` does)."""
+        ...
+
+    def search(self, query: RequestGroupQuery) -> tuple[int, list[RequestGroup]]:
+        """The number of visible groups matching the filters, and the requested page of them in order."""
+        ...
+
+    def search_requests(self, query: RequestQuery) -> tuple[int, list[tuple[RequestGroup, Request]]]:
+        """The number of visible requests matching the filters, and the requested page of them in order, each
+        with its group."""
+        ...
+
+    def time_used(self, proposal_id: str, submitter: str, since: datetime) -> int:
+        """Seconds of the submitter's PENDING or COMPLETED requests in PENDING or COMPLETED groups of the proposal,
+        created on or after ``since`` (requests.md 1.1); requests without a duration count nothing."""
+        ...
+
+
 class Mailer(Protocol):
     def send(self, to: str, subject: str, body: str) -> None:
         """Deliver one plain-text email (or hand it to whatever delivers mail here)."""
@@ -202,6 +308,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     semesters: SemesterRepository
     proposals: ProposalRepository
+    request_groups: RequestGroupRepository
     changes: ChangeLog
 
     def __enter__(self) -> Self:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.mutable import MutableList
 
 from domain.observatory import KINDS, Kind
 from domain.proposals import Role
+from domain.requestgroups import ObservationType, Operator, OptimizationType, RequestState
 
 metadata = sa.MetaData(
     naming_convention={
@@ -354,4 +355,88 @@ change_log = sa.Table(
     sa.Column("changes", sa.JSON, nullable=False),
     sa.Column("batch", sa.String, nullable=False, server_default=""),
     sa.Index(None, "kind", "entity_id"),
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Request groups: the group, its requests, their windows and configurations.
+#
+# Columns keep the request language's names (``duration``, ``repeat_duration``, seconds) rather than unit-suffixed
+# ones: the language is the OCS's, with its units fixed for the whole of it (see domain.requestgroups). Values that
+# are only ever read whole with their configuration (target, constraints, acquisition and guiding configs,
+# instrument configs with their regions of interest) are JSON; what the lists filter or order on is a column.
+
+request_groups = sa.Table(
+    "request_groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("proposal", sa.String(255), sa.ForeignKey("proposals.id"), nullable=False, index=True),
+    # The submitter's username: groups keep it as the OCS does, whatever later happens to the account.
+    sa.Column("submitter", sa.String, nullable=False, index=True),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("observation_type", StrEnumType(ObservationType), nullable=False),
+    sa.Column("operator", StrEnumType(Operator), nullable=False),
+    sa.Column("ipp_value", sa.Float, nullable=False),
+    sa.Column("state", StrEnumType(RequestState), nullable=False, index=True),
+    sa.Column("created", UtcDateTime, nullable=True, index=True),
+    sa.Column("modified", UtcDateTime, nullable=True),
+)
+
+# A group's children belong to it: deleting the group row deletes them.
+requests = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "request_group_id",
+        sa.Integer,
+        sa.ForeignKey("request_groups.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("state", StrEnumType(RequestState), nullable=False, index=True),
+    # NULL when the request has no location (DIRECT and REAL_TIME); the other parts are "" for "any".
+    sa.Column("location_telescope_class", sa.String, nullable=True, index=True),
+    sa.Column("location_site", sa.String, nullable=False, server_default=""),
+    sa.Column("location_enclosure", sa.String, nullable=False, server_default=""),
+    sa.Column("location_telescope", sa.String, nullable=False, server_default=""),
+    sa.Column("observation_note", sa.Text, nullable=False, server_default=""),
+    sa.Column("optimization_type", StrEnumType(OptimizationType), nullable=False),
+    sa.Column("acceptability_threshold", sa.Float, nullable=True),
+    sa.Column("configuration_repeats", sa.Integer, nullable=False),
+    sa.Column("extra_params", sa.JSON, nullable=False),
+    # Seconds, fixed at submission.
+    sa.Column("duration", sa.Integer, nullable=True),
+    sa.Column("suspend_until", UtcDateTime, nullable=True),
+    sa.Column("created", UtcDateTime, nullable=True),
+    sa.Column("modified", UtcDateTime, nullable=True, index=True),
+)
+
+# Rows of their own rather than JSON on the request: the scheduler feed selects groups by window start.
+windows = sa.Table(
+    "windows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("start", UtcDateTime, nullable=False, index=True),
+    sa.Column("end", UtcDateTime, nullable=False),
+)
+
+configurations = sa.Table(
+    "configurations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("instrument_type", sa.String, nullable=False, index=True),
+    sa.Column("type", sa.String, nullable=False),
+    sa.Column("repeat_duration", sa.Float, nullable=True),
+    sa.Column("instrument_name", sa.String, nullable=False, server_default=""),
+    sa.Column("guide_camera_name", sa.String, nullable=False, server_default=""),
+    sa.Column("target", sa.JSON, nullable=False),
+    sa.Column("constraints", sa.JSON, nullable=False),
+    sa.Column("acquisition_config", sa.JSON, nullable=False),
+    sa.Column("guiding_config", sa.JSON, nullable=False),
+    sa.Column("instrument_configs", sa.JSON, nullable=False),
+    sa.Column("extra_params", sa.JSON, nullable=False),
 )

@@ -20,6 +20,7 @@ from adapters.sqlalchemy.repositories import (
     SqlAlchemyUserRepository,
     start_mappers,
 )
+from adapters.sqlalchemy.request_groups import SqlAlchemyRequestGroupRepository
 from application.ports import UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -90,6 +91,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     users: SqlAlchemyUserRepository
     semesters: SqlAlchemySemesterRepository
     proposals: SqlAlchemyProposalRepository
+    request_groups: SqlAlchemyRequestGroupRepository
     changes: SqlAlchemyChangeLog
 
     def __init__(self, session_factory: Callable[[], orm.Session]) -> None:
@@ -120,6 +122,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             session.close()
 
     def commit(self) -> None:
+        # Request groups are not mapped: their state changes are written here, in the same transaction.
+        self.request_groups.flush()
         self._require_session().commit()
         self.observatory.committed()
         self._collected.extend(self._pending_events())
@@ -142,6 +146,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.users = SqlAlchemyUserRepository(session)
         self.semesters = SqlAlchemySemesterRepository(session)
         self.proposals = SqlAlchemyProposalRepository(session)
+        self.request_groups = SqlAlchemyRequestGroupRepository(session)
         self.changes = SqlAlchemyChangeLog(session)
 
     def _aggregates(self) -> list[Any]:
@@ -152,6 +157,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             *self.users.seen,
             *self.semesters.seen,
             *self.proposals.seen,
+            *self.request_groups.seen,
         ):
             found.setdefault(id(aggregate), aggregate)
         return list(found.values())

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from adapters.serialization import (
     DATETIME_FORMAT_HELP,
+    FieldError,
     FieldSpec,
     format_datetime,
     parse_datetime,
@@ -98,3 +99,8 @@ def test_formatted_datetimes_parse_back_to_the_same_instant(moment: datetime) ->
     text = format_datetime(moment)
     assert text.endswith("Z")
     assert parse_datetime(text) == moment
+
+
+def test_a_datetime_whose_offset_leaves_the_calendar_is_a_format_error_not_a_crash() -> None:
+    with pytest.raises(FieldError):
+        parse_datetime("0001-01-01T00:00:00+01:00")
