@@ -9,6 +9,7 @@ from typing import Any
 from attrs import field, frozen
 
 from domain.permissions import Actor
+from domain.request_validation import SubmittedRequestGroup
 
 
 def _frozen_copy(values: Any) -> dict[str, Any]:
@@ -229,3 +230,23 @@ class ImportTacResult:
     actor: Actor
     entries: tuple[dict[str, Any], ...] = field(converter=_entries)
     dry_run: bool = False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Request groups. ``submission`` is what the edge parsed (codes as given, defaults not yet filled).
+
+
+@frozen
+class SubmitRequestGroup:
+    """Validate a request group and store it, debiting IPP; refused as a whole with the nested error tree."""
+
+    actor: Actor
+    submission: SubmittedRequestGroup
+
+
+@frozen
+class CancelRequestGroup:
+    """Cancel a group and its pending requests, crediting back the IPP they had spent."""
+
+    actor: Actor
+    group_id: int

@@ -79,6 +79,8 @@ class Actor:
     is_staff: bool = False
     staff_view: bool = False
     view_authored_requests_only: bool = False
+    # Request groups record their submitter by username; "own requests" are matched on it.
+    username: str = ""
 
     @classmethod
     def anonymous(cls) -> Actor:
@@ -93,7 +95,9 @@ class Actor:
     def of(cls, user: User | None) -> Actor:
         if user is None:
             return cls()
-        return cls(user.id, user.staff, user.staff and user.staff_view, user.view_authored_requests_only)
+        return cls(
+            user.id, user.staff, user.staff and user.staff_view, user.view_authored_requests_only, user.username
+        )
 
     @property
     def authenticated(self) -> bool:

@@ -155,10 +155,12 @@ def validate_request_group(
     largest_interval: LargestInterval | None = None,
     visibility_errors: VisibilityErrors | None = None,
     ipp_bounds: tuple[float, float] = DEFAULT_IPP_BOUNDS,
+    time_limit_check: Callable[[Proposal, tuple[Request, ...]], None] | None = None,
 ) -> ValidatedRequestGroup:
     """The submission checked against configdb, the semesters, the proposal and the caller (requests.md 3).
 
-    ``proposal`` is the one ``submission.proposal`` names, or None when no such proposal exists. Without
+    ``proposal`` is the one ``submission.proposal`` names, or None when no such proposal exists.
+    ``time_limit_check`` is the membership time limit rule (3.1 step 6), raising ValidationError when broken. Without
     ``largest_interval`` fill_window is left as submitted and no visibility check runs (callers that skip
     visibility, such as tests of the other rules). Raises ``ValidationError`` with the nested tree of 3.2.
     """
@@ -189,10 +191,14 @@ def validate_request_group(
         IppValueMustBeInRange(submission.ipp_value, *ipp_bounds),
         SingleGroupMustHaveOneRequest(submission.operator, len(requests)),
         ManyGroupMustHaveSeveralRequests(submission.operator, len(requests)),
-        ScheduledGroupMustNotUseHourAngle(submission.observation_type, requests),
     )
     for rule in group_rules:  # the first broken one is the answer (3.1 level 3)
         check_rule(rule)
+    if time_limit_check is not None:
+        # 3.1 step 6 needs stored requests (the member's time used), so the caller supplies it; it runs here to
+        # keep the order of the group rules in one place.
+        time_limit_check(proposal, requests)
+    check_rule(ScheduledGroupMustNotUseHourAngle(submission.observation_type, requests))
     return ValidatedRequestGroup(
         proposal, submission.name, submission.observation_type, submission.operator, submission.ipp_value, requests
     )
