@@ -300,3 +300,29 @@ def test_t10_t11_max_allowable_ipp(world: World) -> None:
     world.a1().ipp_time_available = 0.01
     answer = requestgroups.max_allowable_ipp_for(world.uow(), world.users["pi"], submission, NOW, None)
     assert answer["2016B"][SINISTRO].max_allowable_ipp_value == 1.159
+
+
+def test_each_caller_lists_the_groups_the_permission_table_shows(world: World) -> None:
+    from application.ports import RequestGroupQuery
+    from application.request_views import get_request, search_request_groups
+
+    world.bus.handle(EditProposal(OPERATOR, "TEST_PROPOSAL", {"cis_see_all_requests": False}))
+    pis = world.submit("pi", P0).id
+    cis = world.submit("ci", P0).id
+    public = world.submit("outsider", payload(proposal="OTHER_PROPOSAL")).id
+
+    def listed(actor: Actor) -> list[int]:
+        count, groups = search_request_groups(world.uow(), actor, RequestGroupQuery())
+        assert count == len(groups)
+        return [g.id for g in groups if g.id is not None]
+
+    assert listed(world.users["pi"]) == [cis, pis]
+    assert listed(world.users["ci"]) == [cis]
+    assert listed(world.users["outsider"]) == [public]
+    assert listed(world.users["staff"]) == []
+    assert listed(world.users["staffview"]) == [public, cis, pis]
+    assert listed(Actor.anonymous()) == [public]
+    request_id = world.store.request_groups[cis].requests[0].id or 0
+    assert get_request(world.uow(), world.users["pi"], request_id)[0].id == cis
+    with pytest.raises(NotFoundError):
+        get_request(world.uow(), world.users["outsider"], request_id)
