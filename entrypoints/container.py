@@ -11,7 +11,7 @@ from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
 from adapters.clock import SystemClock
 from adapters.mail import LoggingMailer
 from adapters.memory import InMemoryUnitOfWork, MemoryStore
-from application.handlers import accounts, downtime, observatory, proposals
+from application.handlers import accounts, downtime, observatory, proposals, requestgroups
 from application.messagebus import MessageBus
 from application.ports import UnitOfWork
 from entrypoints.config import MEMORY, Settings
@@ -47,6 +47,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     downtime.ReviseDowntime: downtime.revise_downtime,
     downtime.CancelDowntime: downtime.cancel_downtime,
     **observatory.COMMAND_HANDLERS,
+    **requestgroups.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {**proposals.EVENT_HANDLERS}
 
@@ -60,6 +61,10 @@ class Container(containers.DeclarativeContainer):
     password_hasher = providers.Singleton(Argon2PasswordHasher, time_cost=settings.provided.password_hash_time_cost)
     token_issuer = providers.Singleton(SecretsTokenIssuer)
     mailer = providers.Singleton(LoggingMailer)
+
+    # What request-group validation calls for the sky check of requests.md 3.8: a factory ``(uow, now) ->
+    # VisibilityHooks``, or None to skip the check until the astronomy adapter is wired in.
+    visibility_hooks: providers.Provider[Any] = providers.Object(None)
 
     memory_store = providers.Singleton(MemoryStore)
     engine = providers.Singleton(_sqlalchemy_engine, settings.provided.database_url)
@@ -76,7 +81,11 @@ class Container(containers.DeclarativeContainer):
         command_handlers=providers.Object(COMMAND_HANDLERS),
         event_handlers=providers.Object(EVENT_HANDLERS),
         dependencies=providers.Dict(
-            clock=clock, password_hasher=password_hasher, token_issuer=token_issuer, mailer=mailer
+            clock=clock,
+            password_hasher=password_hasher,
+            token_issuer=token_issuer,
+            mailer=mailer,
+            visibility_hooks=visibility_hooks,
         ),
     )
 

@@ -13,7 +13,16 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
 from entrypoints.container import Container
-from entrypoints.http.controllers import accounts, configdb, downtime, health, instruments, profile, proposals
+from entrypoints.http.controllers import (
+    accounts,
+    configdb,
+    downtime,
+    health,
+    instruments,
+    profile,
+    proposals,
+    requestgroups,
+)
 from entrypoints.http.errors import exception_handlers
 
 # Upper bound for any request body; the routes that need less set their own (configdb writes 1 MiB).
@@ -65,6 +74,7 @@ def create_app(container: Container) -> Litestar:
             *configdb.ROUTES,
             *downtime.ROUTES,
             *instruments.ROUTES,
+            *requestgroups.ROUTES,
         ],
         exception_handlers=exception_handlers(),
         middleware=[timeout_middleware(settings.request_timeout_s)],
