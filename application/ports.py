@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -15,6 +15,7 @@ from domain.downtime import Downtime
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
 from domain.requestgroups import ObservationType, Operator, Request, RequestGroup, RequestState
+from domain.visibility import AirmassSeries, Interval, ObservingConstraints, SiderealTarget, TelescopeSite
 
 
 class Clock(Protocol):
@@ -334,4 +335,31 @@ class UnitOfWork(Protocol):
 
     def collect_new_events(self) -> Iterator[object]:
         """Events recorded by aggregates touched in this unit of work, each yielded once."""
+        ...
+
+
+class Visibility(Protocol):
+    """Astronomy for the pragmatic rule (requests.md 3.8), the airmass endpoint (7.4) and the scheduler (1.5)."""
+
+    def visible_intervals(
+        self,
+        targets: Sequence[SiderealTarget],
+        telescopes: Sequence[TelescopeSite],
+        windows: Sequence[Sequence[Interval]],
+        constraints: Sequence[ObservingConstraints],
+        downtimes: Mapping[str, Sequence[Interval]] | None = None,
+    ) -> list[Mapping[str, tuple[Interval, ...]]]:
+        """Per target i, per telescope key (every telescope present): the normal intervals inside windows[i] when
+        every rule of requests.md 3.8 holds under constraints[i], minus downtimes[key]; edges good to a minute."""
+        ...
+
+    def airmass(
+        self,
+        target: SiderealTarget,
+        telescopes: Sequence[TelescopeSite],
+        start: datetime,
+        end: datetime,
+        step_s: float = 600.0,
+    ) -> dict[str, AirmassSeries]:
+        """Per telescope key: the geometric airmass (1 / cos z) at start, start + step, ... before end."""
         ...
