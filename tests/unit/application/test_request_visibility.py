@@ -1,0 +1,160 @@
+"""The visibility check around the port (requests.md 3.8): candidate telescopes, intersection of targets,
+downtimes, union per site, clipping to now and the messages. The astronomy is a double here; the astropy
+adapter has its own tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from application.request_visibility import (
+    NOT_VISIBLE,
+    candidate_telescopes,
+    largest_after,
+    visibility_messages,
+    visible_intervals_by_site,
+)
+from domain.observatory import InstrumentState
+from domain.requestgroups import Configuration, InstrumentConfig, Location, Request, Target, Window
+from domain.visibility import (
+    Interval,
+    ObservingConstraints,
+    SiderealTarget,
+    TelescopeSite,
+    subtract_intervals,
+)
+from tests.unit.domain.observatory_fixtures import demo_observatory
+
+START = datetime(2016, 10, 1, tzinfo=UTC)
+SINISTRO = "1M0-SCICAM-SINISTRO"
+
+
+class SkyDouble:
+    """Every target is visible during ``hours`` of each day (UTC), per telescope key, minus downtimes."""
+
+    def __init__(self, hours: Mapping[str, tuple[int, int]] | None = None) -> None:
+        self.hours = hours
+        self.calls: list[tuple[int, list[str]]] = []
+
+    def visible_intervals(
+        self,
+        targets: Sequence[SiderealTarget],
+        telescopes: Sequence[TelescopeSite],
+        windows: Sequence[Sequence[Interval]],
+        constraints: Sequence[ObservingConstraints],
+        downtimes: Mapping[str, Sequence[Interval]] | None = None,
+    ) -> list[Mapping[str, tuple[Interval, ...]]]:
+        self.calls.append((len(targets), [t.key for t in telescopes]))
+        answers = []
+        for index in range(len(targets)):
+            answer = {}
+            for telescope in telescopes:
+                intervals: tuple[Interval, ...] = tuple(windows[index])
+                if self.hours is not None:
+                    first, last = self.hours.get(f"{telescope.key}#{index}", self.hours.get(telescope.key, (0, 0)))
+                    day = windows[index][0].start.replace(hour=0, minute=0, second=0)
+                    nights = [
+                        Interval(day + timedelta(days=d, hours=first), day + timedelta(days=d, hours=last))
+                        for d in range(3)
+                        if last > first
+                    ]
+                    intervals = tuple(i for w in intervals for n in nights for i in _overlap(w, n))
+                answer[telescope.key] = subtract_intervals(intervals, (downtimes or {}).get(telescope.key, ()))
+            answers.append(answer)
+        return answers
+
+    def airmass(self, *args: object, **kwargs: object) -> dict[str, object]:  # pragma: no cover - not used here
+        raise NotImplementedError
+
+
+def _overlap(a: Interval, b: Interval) -> list[Interval]:
+    start, end = max(a.start, b.start), min(a.end, b.end)
+    return [Interval(start, end)] if end > start else []
+
+
+def request(*targets: tuple[float, float], hours: int = 24, location: Location | None = None) -> Request:
+    configurations = [
+        Configuration(
+            SINISTRO,
+            "EXPOSE",
+            [InstrumentConfig(100, 1, optical_elements={"filter": "air"})],
+            Target.icrs(f"t{n}", ra, dec),
+        )
+        for n, (ra, dec) in enumerate(targets)
+    ]
+    return Request.create(
+        configurations,
+        windows=[Window(START, START + timedelta(hours=hours))],
+        location=location or Location("1m0"),
+        duration=226,
+    )
+
+
+def test_the_candidates_are_the_schedulable_one_metre_sinistros_of_the_reference_world() -> None:
+    keys = sorted(t.key for t in candidate_telescopes(request((34.4, 20)), demo_observatory()))
+    assert keys == [
+        "coj.doma.1m0a",
+        "coj.domb.1m0a",
+        "cpt.doma.1m0a",
+        "cpt.domc.1m0a",
+        "elp.doma.1m0a",
+        "lsc.doma.1m0a",
+    ]
+
+
+def test_a_location_narrows_the_candidates_and_staff_may_use_a_manual_instrument_there() -> None:
+    observatory = demo_observatory()
+    at_lsc = request((34.4, 20), location=Location("1m0", "lsc"))
+    assert [t.key for t in candidate_telescopes(at_lsc, observatory)] == ["lsc.doma.1m0a"]
+    manual = next(
+        i
+        for i in observatory.instruments.values()
+        if i.state is InstrumentState.MANUAL and observatory.instrument_types[i.instrument_type_id].code == SINISTRO
+    )
+    telescope = observatory.telescopes[manual.telescope_id]
+    enclosure = observatory.enclosures[telescope.enclosure_id]
+    site = observatory.sites[enclosure.site_id]
+    full = request((34.4, 20), location=Location("1m0", site.code, enclosure.code, telescope.code))
+    assert candidate_telescopes(full, observatory) == []
+    assert [t.key for t in candidate_telescopes(full, observatory, staff=True)] == [
+        f"{site.code}.{enclosure.code}.{telescope.code}"
+    ]
+
+
+def test_every_target_must_be_observable_at_once_and_sites_take_the_union_of_their_telescopes() -> None:
+    sky = SkyDouble({"elp.doma.1m0a#0": (2, 8), "elp.doma.1m0a#1": (5, 10), "coj.doma.1m0a": (10, 12)})
+    by_site = visible_intervals_by_site(request((1, 1), (50, 50)), demo_observatory(), sky, {})
+    assert by_site is not None
+    assert sky.calls[0][0] == 2  # one vectorised call for both targets
+    assert [(i.start.hour, i.end.hour) for i in by_site["elp"]] == [(5, 8)]
+    assert [(i.start.hour, i.end.hour) for i in by_site["coj"]] == [(10, 12)]
+    assert by_site["cpt"] == ()
+
+
+def test_downtimes_are_subtracted_and_the_largest_interval_counts_only_the_future() -> None:
+    sky = SkyDouble({"elp.doma.1m0a": (0, 10)})
+    downtime = {"elp.doma.1m0a": [Interval(START + timedelta(hours=2), START + timedelta(hours=6))]}
+    by_site = visible_intervals_by_site(request((1, 1)), demo_observatory(), sky, downtime)
+    assert by_site is not None
+    assert largest_after(by_site, START) == 4 * 3600  # 6:00-10:00 beats 0:00-2:00
+    assert largest_after(by_site, START + timedelta(hours=8)) == 2 * 3600
+    assert largest_after(by_site, START + timedelta(hours=11)) == 0
+
+
+def test_the_refusals_of_3_8() -> None:
+    r = request((1, 1))
+    assert visibility_messages(r, 0) == [NOT_VISIBLE]
+    (short,) = visibility_messages(r, 108)  # W120's 0.03 h against 226 s
+    assert "the target will only be visible for a maximum of 0.03 hours within the time window" in short
+    assert "0.06 hours" in short
+    assert visibility_messages(r, 541) == []
+
+
+def test_requests_without_a_sidereal_target_are_not_checked() -> None:
+    satellite = request((1, 1))
+    satellite.configurations[0] = attrs.evolve(
+        satellite.configurations[0], target=Target("sat", "SATELLITE", altitude=30, azimuth=20)
+    )
+    assert visible_intervals_by_site(satellite, demo_observatory(), SkyDouble(), {}) is None
