@@ -251,7 +251,8 @@ class InMemoryProposalRepository(ProposalRepository):
             raise ConflictError(f"Proposal {proposal.id} already exists")
         self._state.proposals[proposal.id] = proposal
 
-    def get(self, proposal_id: str) -> Proposal | None:
+    def get(self, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
+        # A unit of work holds the store's lock throughout, so writers are serialised already.
         return self._state.proposals.get(proposal_id)
 
     def all(self) -> list[Proposal]:

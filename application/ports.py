@@ -151,8 +151,9 @@ class ProposalRepository(Protocol):
         """Store a new proposal; ConflictError if its id is taken."""
         ...
 
-    def get(self, proposal_id: str) -> Proposal | None:
-        """The proposal with this id, or None."""
+    def get(self, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
+        """The proposal with this id, or None; ``for_update`` locks it until commit where the database can, so
+        two writers spending its hours run one after the other."""
         ...
 
     def all(self) -> list[Proposal]:

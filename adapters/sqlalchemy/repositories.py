@@ -481,8 +481,20 @@ class SqlAlchemyProposalRepository(ProposalRepository):
         self._session.flush()
         self._track(proposal)
 
-    def get(self, proposal_id: str) -> Proposal | None:
-        proposal = self._session.get(Proposal, proposal_id)
+    def get(self, proposal_id: str, *, for_update: bool = False) -> Proposal | None:
+        # The row lock serialises writers that spend the proposal's hours (requests.md 5.2, api.md B27); the
+        # allocations are read after it is granted, so the second writer sees what the first committed.
+        if for_update and self._session.get_bind().dialect.name == "sqlite":
+            # SQLite has no row locks, and its driver starts a transaction only at the first write: a write that
+            # changes nothing takes the database's write lock now, so writers queue here (busy timeout) and
+            # every read after it sees what the previous writer committed.
+            proposals = tables.proposals.c
+            self._session.execute(
+                sa.update(tables.proposals).where(proposals.id == proposal_id).values(id=proposals.id)
+            )
+        proposal = self._session.get(
+            Proposal, proposal_id, with_for_update=for_update or None, populate_existing=for_update
+        )
         return None if proposal is None else self._track(proposal)
 
     def all(self) -> list[Proposal]:

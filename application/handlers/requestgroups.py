@@ -75,10 +75,13 @@ def check_submission(
     submission: SubmittedRequestGroup,
     now: datetime,
     hooks: VisibilityHooks | None = None,
+    *,
+    for_update: bool = False,
 ) -> CheckedSubmission:
-    """Every rule of requests.md 3.1 in its order (call inside ``with uow``); ValidationError when one breaks."""
+    """Every rule of requests.md 3.1 in its order (call inside ``with uow``); ValidationError when one breaks.
+    ``for_update`` locks the proposal, whose hours a submission then spends."""
     require(Action.LIST_OWN, actor)  # submitting needs an account; membership is a validation rule (T1)
-    proposal = uow.proposals.get(submission.proposal)
+    proposal = uow.proposals.get(submission.proposal, for_update=for_update)
     observatory = uow.observatory.get()
     semesters = tuple(uow.semesters.all())
 
@@ -138,7 +141,7 @@ def submit_request_group(
     now = clock.now()
     with uow:
         hooks = visibility_hooks(uow, now) if visibility_hooks else None
-        checked = check_submission(uow, cmd.actor, cmd.submission, now, hooks)
+        checked = check_submission(uow, cmd.actor, cmd.submission, now, hooks, for_update=True)
         validated = checked.validated
         group = validated.submit(cmd.actor.username, now)
         if group.observation_type is ObservationType.NORMAL:
@@ -170,7 +173,7 @@ def cancel_request_group(cmd: CancelRequestGroup, uow: UnitOfWork, clock: Clock)
     now = clock.now()
     with uow:
         group = visible_group(uow, cmd.actor, uow.request_groups.get(cmd.group_id, for_update=True))
-        proposal = uow.proposals.get(group.proposal)
+        proposal = uow.proposals.get(group.proposal, for_update=True)
         require(Action.CANCEL_REQUESTS, cmd.actor, proposal)
         assert proposal is not None  # noqa: S101 - visible_group found it
         seen = len(group.events)

@@ -1,0 +1,76 @@
+"""Two submissions at once that together need more IPP than the allocation holds (api.md B27): one is stored,
+the other refused, and the balance shows exactly one debit, on every backend."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from adapters.clock import FixedClock
+from adapters.request_wire import parse_request_group
+from application.commands import SubmitRequestGroup
+from application.handlers.requestgroups import submit_request_group
+from application.ports import RequestGroupQuery
+from domain.accounts import User
+from domain.errors import DomainError
+from domain.permissions import Actor
+from domain.proposals import Proposal, Semester
+from tests.integration.conftest import Backend
+from tests.unit.application.test_request_group_handlers import P0, SINISTRO
+from tests.unit.domain.observatory_fixtures import demo_observatory
+
+NOW = datetime(2016, 9, 1, tzinfo=UTC)
+P0_IPP_HOURS = 226 / 3600
+
+
+def _world(backend: Backend) -> Actor:
+    with backend.uow_factory() as uow:
+        uow.observatory.save(demo_observatory())
+        user = User(None, "pi", "not-a-hash", email="pi@example.org")
+        uow.users.add(user)
+        uow.semesters.add(Semester("2016B", NOW, datetime(2016, 12, 31, tzinfo=UTC)))
+        proposal = Proposal.open("TEST_PROPOSAL", {}, [user.id or 0], NOW)
+        # Room for one P0 at ipp 2.0 (it spends 226 s), not for two.
+        hours = {"std_allocation": 100.0, "ipp_limit": 10.0, "ipp_time_available": 1.5 * P0_IPP_HOURS}
+        proposal.allocate("2016B", [SINISTRO], hours, [SINISTRO])
+        uow.proposals.add(proposal)
+        uow.commit()
+        return Actor.of(user)
+
+
+def test_concurrent_submissions_cannot_both_spend_the_last_ipp_hours(backend: Backend) -> None:
+    actor = _world(backend)
+    command = SubmitRequestGroup(actor, parse_request_group({**P0, "ipp_value": 2.0}, now=NOW))
+    clock = FixedClock(NOW)
+    start = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def submit() -> None:
+        start.wait()
+        try:
+            outcomes.append(submit_request_group(command, backend.uow_factory(), clock, None))
+        except DomainError as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    stored = [o for o in outcomes if not isinstance(o, Exception)]
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert (len(stored), len(refused)) == (1, 1), outcomes
+    # The second writer waited (PostgreSQL's row lock, SQLite's write lock, the memory store's lock) and then
+    # saw the first one's debit.
+    assert "requires more IPP time than you have available" in str(refused[0])
+    with backend.uow_factory() as uow:
+        proposal = uow.proposals.get("TEST_PROPOSAL")
+        assert proposal is not None
+        allocation = proposal.allocation_for("2016B", SINISTRO)
+        assert allocation is not None
+        assert allocation.ipp_time_available == pytest.approx(0.5 * P0_IPP_HOURS)
+        count, _ = uow.request_groups.search(RequestGroupQuery())
+        assert count == 1
