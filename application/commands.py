@@ -250,3 +250,17 @@ class CancelRequestGroup:
 
     actor: Actor
     group_id: int
+
+
+@frozen
+class SuspendRequest:
+    """Staff keep a PENDING request out of scheduling until a time (None lifts it), requests.md 6.7."""
+
+    actor: Actor
+    request_id: int
+    until: datetime | None
+
+
+@frozen
+class ExpireRequestGroups:
+    """The expiry job (requests.md 6.6): requests whose last window has ended become WINDOW_EXPIRED."""

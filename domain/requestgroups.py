@@ -437,6 +437,15 @@ class RequestStateChanged:
 
 
 @frozen
+class RequestSuspended:
+    """Staff changed when a request may next be scheduled; the scheduler's markers move (scheduler.md)."""
+
+    group_id: int | None
+    request_id: int | None
+    until: datetime | None
+
+
+@frozen
 class RequestGroupStateChanged:
     """COMPLETED notifies the proposal's members (6.1)."""
 
@@ -602,6 +611,19 @@ class RequestGroup:
         """Cancel the group and its pending requests (6.6); False if it already was canceled."""
         check_transition(self._state, RequestState.CANCELED, _describe("request group", self.id))
         return self._set_state(RequestState.CANCELED, now)
+
+    def suspend(self, request: Request, until: datetime | None, now: datetime) -> None:
+        """Staff hold a PENDING request out of the scheduler feed until ``until`` (None lifts the hold, 6.7)."""
+        self._check_member(request)
+        if until is not None and until <= now:
+            raise ValidationError.on("suspend_until", "The suspend_until value must be in the future")
+        if request.state is not RequestState.PENDING:
+            raise ValidationError.on(
+                "suspend_until",
+                f"Can only suspend scheduling on PENDING Requests - this request state is {request.state}",
+            )
+        request.suspend_until, request.modified = until, now
+        self.events.append(RequestSuspended(self.id, request.id, until))
 
     # --- automatic changes (skipped when illegal) --------------------------------------------------------------
 

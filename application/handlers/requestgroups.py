@@ -14,8 +14,8 @@ from typing import Any
 
 from attrs import frozen
 
-from application.commands import CancelRequestGroup, SubmitRequestGroup
-from application.ports import Clock, UnitOfWork
+from application.commands import CancelRequestGroup, ExpireRequestGroups, SubmitRequestGroup, SuspendRequest
+from application.ports import Clock, RequestGroupQuery, UnitOfWork
 from domain.duration import (
     AllocationKey,
     request_durations,
@@ -199,9 +199,51 @@ def move_ipp_for_state_changes(
             move_ipp(proposal, ipp_hours(_shares(request, observatory, semesters)), factor)
 
 
+def suspend_request(cmd: SuspendRequest, uow: UnitOfWork, clock: Clock) -> Request:
+    """Staff only, on any request whatever staff_view says (an operations action, requests.md 1.8 and T25)."""
+    require(Action.SUSPEND_REQUESTS, cmd.actor)
+    with uow:
+        group = uow.request_groups.containing_request(cmd.request_id, for_update=True)
+        if group is None:
+            raise NotFoundError(f"request {cmd.request_id}")
+        request = group.request(cmd.request_id)
+        group.suspend(request, cmd.until, clock.now())
+        uow.commit()
+        return request
+
+
+EXPIRY_BATCH = 500
+
+
+def expire_request_groups(cmd: ExpireRequestGroups, uow: UnitOfWork, clock: Clock) -> int:
+    """Expire every PENDING request whose last window has ended, crediting back IPP; returns how many."""
+    now = clock.now()
+    expired = 0
+    offset = 0
+    while True:
+        with uow:
+            query = RequestGroupQuery(states=(RequestState.PENDING,), limit=EXPIRY_BATCH, offset=offset)
+            _, groups = uow.request_groups.search(query)
+            for group in groups:
+                seen = len(group.events)
+                done = group.expire(now)
+                if done:
+                    proposal = uow.proposals.get(group.proposal, for_update=True)
+                    if proposal is not None:
+                        move_ipp_for_state_changes(group, group.events[seen:], proposal, uow)
+                    expired += len(done)
+            uow.commit()
+        if len(groups) < EXPIRY_BATCH:
+            return expired
+        # Expired groups leave the PENDING set; the ones still pending keep their place in the order.
+        offset += sum(1 for g in groups if g.state is RequestState.PENDING)
+
+
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     SubmitRequestGroup: submit_request_group,
     CancelRequestGroup: cancel_request_group,
+    SuspendRequest: suspend_request,
+    ExpireRequestGroups: expire_request_groups,
 }
 
 

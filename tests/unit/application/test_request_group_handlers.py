@@ -326,3 +326,50 @@ def test_each_caller_lists_the_groups_the_permission_table_shows(world: World) -
     assert get_request(world.uow(), world.users["pi"], request_id)[0].id == cis
     with pytest.raises(NotFoundError):
         get_request(world.uow(), world.users["outsider"], request_id)
+
+
+def test_t25_only_staff_suspend_a_pending_request_into_the_future(world: World) -> None:
+    from datetime import timedelta
+
+    from application.commands import SuspendRequest
+    from domain.errors import PermissionDeniedError
+
+    group = world.submit("pi", P0)
+    request_id = group.requests[0].id or 0
+    later = NOW + timedelta(days=9)
+    with pytest.raises(PermissionDeniedError):
+        world.bus.handle(SuspendRequest(world.users["pi"], request_id, later))
+    # staff without staff_view cannot read TEST_PROPOSAL, yet may suspend its requests (an operations action)
+    world.bus.handle(SuspendRequest(world.users["staff"], request_id, later))
+    assert world.store.request_groups[group.id].requests[0].suspend_until == later
+    with pytest.raises(ValidationError) as past:
+        world.bus.handle(SuspendRequest(world.users["staff"], request_id, NOW))
+    assert past.value.errors == {"suspend_until": ["The suspend_until value must be in the future"]}
+    world.bus.handle(SuspendRequest(world.users["staff"], request_id, None))
+    assert world.store.request_groups[group.id].requests[0].suspend_until is None
+    world.bus.handle(CancelRequestGroup(world.users["pi"], group.id))
+    with pytest.raises(ValidationError) as canceled:
+        world.bus.handle(SuspendRequest(world.users["staff"], request_id, later))
+    assert "Can only suspend scheduling on PENDING Requests - this request state is CANCELED" in str(canceled.value)
+    with pytest.raises(NotFoundError):
+        world.bus.handle(SuspendRequest(world.users["staff"], 999_999, later))
+
+
+def test_s11_the_expiry_job_expires_ended_windows_and_credits_ipp_back(world: World) -> None:
+    from datetime import timedelta
+
+    from application.commands import ExpireRequestGroups
+
+    spending = world.submit("pi", payload(ipp_value=1.5))
+    later_window = copy.deepcopy(P0)
+    later_window["requests"][0]["windows"] = [{"start": "2016-11-01T00:00:00Z", "end": "2016-11-30T00:00:00Z"}]
+    still_open = world.submit("pi", later_window)
+    assert world.a1().ipp_time_available == pytest.approx(4.968611, abs=1e-6)
+    assert world.bus.handle(ExpireRequestGroups()) == 0  # nothing has ended yet
+    world.clock.advance(timedelta(days=59))  # 2016-10-30: P0's window ended on 10-29
+    assert world.bus.handle(ExpireRequestGroups()) == 1
+    expired = world.store.request_groups[spending.id]
+    assert (expired.state, expired.requests[0].state) == (RequestState.WINDOW_EXPIRED, RequestState.WINDOW_EXPIRED)
+    assert world.store.request_groups[still_open.id].state is RequestState.PENDING
+    assert world.a1().ipp_time_available == pytest.approx(5.0, abs=1e-9)
+    assert world.bus.handle(ExpireRequestGroups()) == 0  # a second run changes nothing
