@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -40,6 +41,26 @@ def _sqlalchemy_uow_factory(engine: Any) -> Callable[[], UnitOfWork]:
     return lambda: SqlAlchemyUnitOfWork(session_factory)
 
 
+def _astropy_visibility_hooks() -> Any:
+    """The sky check of requests.md 3.8 on the astropy adapter, imported on first use: astropy takes seconds to
+    load, which neither the CLI's other commands nor the app's start should pay."""
+    from adapters.astropy_visibility import AstropyVisibility
+    from application.request_visibility import visibility_hooks
+
+    return visibility_hooks(AstropyVisibility())
+
+
+def _deferred_hooks(provider: Callable[[], Any]) -> Callable[[UnitOfWork, datetime], Any]:
+    """What the bus hands the request-group handlers: builds the hooks factory at the first submission, not when
+    the bus is built (every command builds the bus); a provider that gives None skips the sky check."""
+
+    def factory(uow: UnitOfWork, now: datetime) -> Any:
+        hooks = provider()
+        return hooks(uow, now) if hooks is not None else None
+
+    return factory
+
+
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **accounts.COMMAND_HANDLERS,
     **proposals.COMMAND_HANDLERS,
@@ -63,8 +84,8 @@ class Container(containers.DeclarativeContainer):
     mailer = providers.Singleton(LoggingMailer)
 
     # What request-group validation calls for the sky check of requests.md 3.8: a factory ``(uow, now) ->
-    # VisibilityHooks``, or None to skip the check until the astronomy adapter is wired in.
-    visibility_hooks: providers.Provider[Any] = providers.Object(None)
+    # VisibilityHooks`` (None skips the check). The bus and the HTTP dry runs share it.
+    visibility_hooks: providers.Provider[Any] = providers.Singleton(_astropy_visibility_hooks)
 
     memory_store = providers.Singleton(MemoryStore)
     engine = providers.Singleton(_sqlalchemy_engine, settings.provided.database_url)
@@ -85,7 +106,7 @@ class Container(containers.DeclarativeContainer):
             password_hasher=password_hasher,
             token_issuer=token_issuer,
             mailer=mailer,
-            visibility_hooks=visibility_hooks,
+            visibility_hooks=providers.Callable(_deferred_hooks, visibility_hooks.provider),
         ),
     )
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
+from dependency_injector import providers
 
 from adapters.memory import MemoryStore, copy_proposal
 from application.commands import AddMember, AllocateTime, CreateProposal, CreateSemester, IssueToken
@@ -203,3 +204,15 @@ def refusal(client: Any, world: World, body: Any, who: str | None = "pi", path: 
     with unchanged(world):
         response = client.post(path, json=body, headers=headers)
     return response.status_code, response.json()
+
+
+def sky_check_unless_asked(container: Container, fixturenames: list[str]) -> Iterator[None]:
+    """Switch the sky check of requests.md 3.8 off for a test that does not ask for ``real_sky``: the astropy
+    adapter costs about half a second per submission and has its own tests, so only the tests about the sky
+    pay for it (a generator for a test module's autouse fixture to ``yield from``)."""
+    if "real_sky" in fixturenames:
+        yield
+        return
+    container.visibility_hooks.override(providers.Object(None))
+    yield
+    container.visibility_hooks.reset_last_overriding()

@@ -2,7 +2,8 @@
 5.3, 8.2-8.4) on the reference world of requests.md 8.1, through the TestClient.
 
 Every refusal is checked twice: the exact answer, and a store that did not change (no group, no hours, no IPP).
-The sky check of 3.8 is not wired into the app yet; its plumbing is tested here with a double for the hooks.
+The sky check of 3.8 runs on the container's astropy adapter in the tests that ask for ``real_sky``; the others
+switch it off (it costs half a second a submission), and one double shows the bus and the dry runs share it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from tests.unit.entrypoints.request_world import (
     load_world,
     p0,
     refusal,
+    sky_check_unless_asked,
     submitted,
     unchanged,
 )
@@ -66,6 +68,16 @@ def world(container: Container) -> Iterator[World]:
     yield from load_world(container)
 
 
+@pytest.fixture(autouse=True)
+def _sky(container: Container, request: pytest.FixtureRequest) -> Iterator[None]:
+    yield from sky_check_unless_asked(container, request.fixturenames)
+
+
+@pytest.fixture
+def real_sky() -> None:
+    """Asked for by the tests that run the real sky check (the astropy adapter the container wires)."""
+
+
 def r15() -> dict[str, Any]:
     body = p0()
     configuration_of(body)["target"]["ra"] = 361
@@ -75,7 +87,7 @@ def r15() -> dict[str, Any]:
 # --- Submission and the 5.3 echo ----------------------------------------------------------------------------
 
 
-def test_r1_p0_is_stored_pending_and_echoed_in_the_detail_shape(client: Client, world: World) -> None:
+def test_r1_p0_is_stored_pending_and_echoed_in_the_detail_shape(client: Client, world: World, real_sky: None) -> None:
     with_hours = world.allocation().hours()
     body = submitted(client, world, P0)
     group_id, request_id = body["id"], body["requests"][0]["id"]
@@ -371,7 +383,7 @@ def test_t26_b18_request_groups_are_immutable(client: Client, world: World, meth
 # --- validate (V12, V13) -------------------------------------------------------------------------------------
 
 
-def test_v12_validate_answers_the_durations_and_stores_nothing(client: Client, world: World) -> None:
+def test_v12_validate_answers_the_durations_and_stores_nothing(client: Client, world: World, real_sky: None) -> None:
     with unchanged(world):
         body = ok(client.post(VALIDATE, json=P0, headers=world.headers("pi")))
     assert body["errors"] == {}
@@ -381,6 +393,35 @@ def test_v12_validate_answers_the_durations_and_stores_nothing(client: Client, w
     assert set(request) == {"duration", "largest_interval", "configurations"}
     assert request["duration"] == 226
     assert request["configurations"] == [{"duration": 131.5, "instrument_configs": [{"duration": 115.5}]}]
+    assert request["largest_interval"] > 0
+
+
+def _in_window(start: str, end: str) -> dict[str, Any]:
+    body = p0()
+    body["requests"][0]["windows"] = [{"start": start, "end": end}]
+    return body
+
+
+def test_v7_a_target_that_never_rises_high_enough_is_refused_on_the_request(
+    client: Client, world: World, real_sky: None
+) -> None:
+    body = p0()
+    configuration_of(body)["target"]["dec"] = 89
+    configuration_of(body)["constraints"]["max_airmass"] = 1.6
+    status, answer = refusal(client, world, body)
+    assert status == 400
+    (message,) = answer["requests"][0]["non_field_errors"]
+    assert "the target will not be visible within the time window" in message
+
+
+def test_v8_v9_a_window_must_hold_the_whole_request(client: Client, world: World, real_sky: None) -> None:
+    status, answer = refusal(client, world, _in_window("2016-10-01T08:00:00Z", "2016-10-01T08:02:00Z"))  # W120
+    assert status == 400
+    (message,) = answer["requests"][0]["non_field_errors"]
+    assert "the target will only be visible for a maximum of 0.03 hours within the time window" in message
+    assert "0.06 hours" in message
+    accepted = submitted(client, world, _in_window("2016-10-01T08:00:00Z", "2016-10-01T08:09:01Z"))  # W541
+    assert accepted["requests"][0]["duration"] == 226
 
 
 def test_v13_validate_answers_field_errors_inside_a_200(client: Client, world: World) -> None:
@@ -415,10 +456,8 @@ class _SkyDouble:
 def sky(container: Container) -> Iterator[_SkyDouble]:
     double = _SkyDouble(541.0, [])
     container.visibility_hooks.override(providers.Object(double))
-    container.bus.reset()  # the bus captured the previous hooks
     yield double
-    container.visibility_hooks.reset_override()
-    container.bus.reset()
+    container.visibility_hooks.reset_last_overriding()
 
 
 def test_validate_and_submit_use_the_containers_visibility_hooks(client: Client, world: World, sky: _SkyDouble) -> None:

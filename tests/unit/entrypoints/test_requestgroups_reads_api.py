@@ -24,6 +24,7 @@ from tests.unit.entrypoints.request_world import (
     floyds,
     load_world,
     p0,
+    sky_check_unless_asked,
     submitted,
 )
 
@@ -43,6 +44,11 @@ def clock() -> FixedClock:
 @pytest.fixture
 def world(container: Container) -> Iterator[World]:
     yield from load_world(container)
+
+
+@pytest.fixture(autouse=True)
+def _sky(container: Container, request: pytest.FixtureRequest) -> Iterator[None]:
+    yield from sky_check_unless_asked(container, request.fixturenames)
 
 
 @pytest.fixture
