@@ -1,5 +1,5 @@
-"""Request groups and requests over HTTP (api.md 4.1, 4.2, 5.3): list, submit, read, cancel, and the validate and
-max_allowable_ipp dry runs.
+"""Request groups and requests over HTTP (api.md 4.1, 4.2, 5.3): list, submit, read, cancel, the validate and
+max_allowable_ipp dry runs, and staff suspending a request.
 
 Thin on purpose: the body becomes domain objects at the edge (adapters.request_wire), the use cases check and
 store it (application.handlers.requestgroups), and what each caller may see is the read side's
@@ -15,15 +15,15 @@ from enum import Enum
 from typing import Any
 
 import attrs
-from litestar import Request, get, post
+from litestar import Request, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from adapters.request_wire import MAX_INTEGER, ParsedRequestGroup, parse_request_group, request_group_json, request_json
-from adapters.serialization import parse_datetime
-from application.commands import CancelRequestGroup, SubmitRequestGroup
+from adapters.serialization import FieldError, format_datetime, parse_datetime
+from application.commands import CancelRequestGroup, SubmitRequestGroup, SuspendRequest
 from application.handlers.requestgroups import VisibilityHooks, max_allowable_ipp_for, validate_submission
 from application.ports import REQUEST_GROUP_ORDER_KEYS, REQUEST_ORDER_KEYS, RequestGroupQuery, RequestQuery, UnitOfWork
 from application.request_views import get_request, search_request_groups, search_requests
@@ -41,6 +41,7 @@ BAD_CHOICE = "Select a valid choice. {} is not one of the available choices."
 BAD_DATETIME = "Enter a valid date/time."
 BAD_NUMBER = "Enter a number."
 CADENCE_REFUSED = "Please use the cadence endpoint to expand your cadence request"
+SUSPEND_REQUIRED = "The suspend_until value must be set on update requests"
 # The ``order`` filter of upstream's filter set offers these (and ``id``); ``ordering`` takes the same names.
 GROUP_ORDER_KEYS = REQUEST_GROUP_ORDER_KEYS
 TAGS = ["requestgroups"]
@@ -53,6 +54,11 @@ TAGS = ["requestgroups"]
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: submitting, dry runs and cancelling need an account (403 before the body is read)."""
     require(Action.LIST_OWN, current_actor(connection))
+
+
+def suspenders_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: suspending requests is the observatory staff's (403 before the body is read)."""
+    require(Action.SUSPEND_REQUESTS, current_actor(connection))
 
 
 def _container(request: Request[Any, Any, Any]) -> Any:
@@ -374,6 +380,24 @@ def _request_observations(request: Request[Any, Any, Any], request_id: int) -> l
     return []
 
 
+def _suspend(request: Request[Any, Any, Any], request_id: int, body: bytes) -> dict[str, Any]:
+    """Only ``suspend_until`` is read (requests.md 6.7); the domain refuses past values and non-PENDING requests."""
+    data = json_body(request, body)
+    if data is None:
+        raise ValidationError.general("No data provided")
+    if not isinstance(data, dict):
+        raise ValidationError.general(f"Invalid data. Expected a dictionary, but got {type(data).__name__}.")
+    if "suspend_until" not in data:
+        raise ValidationError.on("suspend_until", SUSPEND_REQUIRED)
+    try:
+        until = None if data["suspend_until"] is None else parse_datetime(data["suspend_until"])
+    except FieldError as error:
+        raise ValidationError.on("suspend_until", str(error)) from None
+    command = SuspendRequest(current_actor(request), _existing_id(request_id, "request"), until)
+    suspended = _container(request).bus().handle(command)
+    return {"suspend_until": None if suspended.suspend_until is None else format_datetime(suspended.suspend_until)}
+
+
 @get("/api/requests/", tags=["requests"])
 async def requests(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The requests of the groups the caller may see, newest first; filters state and telescope_class
@@ -385,6 +409,19 @@ async def requests(request: Request[Any, Any, Any]) -> dict[str, Any]:
 async def request_detail(request: Request[Any, Any, Any], request_id: FromPath[int]) -> dict[str, Any]:
     """One request the caller may see; the list's filters narrow it too."""
     return await in_thread(_read_request, request, request_id)  # type: ignore[no-any-return]
+
+
+@patch(
+    "/api/requests/{request_id:int}/",
+    status_code=HTTP_200_OK,
+    guards=[suspenders_only],
+    request_max_body_size=PORTAL_BODY_LIMIT,
+    tags=["requests"],
+)
+async def suspend_request(request: Request[Any, Any, Any], request_id: FromPath[int], body: RawBody) -> dict[str, Any]:
+    """Staff keep a PENDING request out of scheduling until ``suspend_until`` (null lifts it); other keys are
+    ignored."""
+    return await in_thread(_suspend, request, request_id, body)  # type: ignore[no-any-return]
 
 
 @get("/api/requests/{request_id:int}/observations/", tags=["requests"])
@@ -402,5 +439,6 @@ ROUTES = [
     max_allowable_ipp,
     requests,
     request_detail,
+    suspend_request,
     request_observations,
 ]

@@ -21,7 +21,7 @@ from domain.observatory import Observatory
 from domain.requestgroups import RequestState
 from entrypoints.container import Container
 from tests.unit.domain.observatory_fixtures import demo_observatory
-from tests.unit.entrypoints.portal_world import NOT_FOUND, NOT_PROVIDED, Client, ok, refused
+from tests.unit.entrypoints.portal_world import FORBIDDEN, NOT_FOUND, NOT_PROVIDED, Client, ok, refused
 from tests.unit.entrypoints.request_world import (
     FLOYDS,
     GROUPS,
@@ -29,6 +29,7 @@ from tests.unit.entrypoints.request_world import (
     NOW,
     OTHER,
     P0,
+    REQUESTS,
     SINISTRO,
     SLEEPY,
     TEST,
@@ -378,6 +379,53 @@ def test_t26_b18_request_groups_are_immutable(client: Client, world: World, meth
         response = client.request(method, f"{GROUPS}{group_id}/", json=P0, headers=world.headers("pi"))
     assert refused(response) == (405, {"detail": f'Method "{method}" not allowed.'})
     assert "GET" in response.headers["allow"]
+
+
+# --- suspend_until (T25, B17, B23) ---------------------------------------------------------------------------
+
+
+def _suspend(client: Client, world: World, request_id: int, body: Any, who: str | None = "staff") -> Any:
+    return client.patch(f"{REQUESTS}{request_id}/", json=body, headers=world.headers(who) if who else {})
+
+
+def test_t25_staff_suspend_a_pending_request_and_others_may_not(client: Client, world: World) -> None:
+    request_id = submitted(client, world, P0)["requests"][0]["id"]
+    until = {"suspend_until": "2016-09-10T00:00:00Z", "state": "CANCELED"}  # other keys are ignored
+    with unchanged(world):
+        assert refused(_suspend(client, world, request_id, until, "pi")) == (403, FORBIDDEN)
+        assert refused(_suspend(client, world, request_id, until, None)) == (403, NOT_PROVIDED)
+    assert ok(_suspend(client, world, request_id, until)) == {"suspend_until": "2016-09-10T00:00:00Z"}
+    stored = ok(client.get(f"{REQUESTS}{request_id}", headers=world.headers("pi")))
+    assert (stored["suspend_until"], stored["state"]) == ("2016-09-10T00:00:00Z", "PENDING")
+    assert ok(_suspend(client, world, request_id, {"suspend_until": None}, "staffview")) == {"suspend_until": None}
+    assert world.store.request_groups[stored_group(world, request_id)].requests[0].suspend_until is None
+
+
+def stored_group(world: World, request_id: int) -> int:
+    return next(g.id for g in world.store.request_groups.values() if g.requests[0].id == request_id)
+
+
+def test_b23_suspend_until_must_be_given_in_the_future_on_a_pending_request(client: Client, world: World) -> None:
+    group = submitted(client, world, P0)
+    request_id = group["requests"][0]["id"]
+
+    def refusal_of(body: Any) -> tuple[int, Any]:
+        with unchanged(world):
+            return refused(_suspend(client, world, request_id, body))
+
+    assert refusal_of({}) == (400, {"suspend_until": ["The suspend_until value must be set on update requests"]})
+    past = {"suspend_until": "2016-08-31T00:00:00Z"}
+    assert refusal_of(past) == (400, {"suspend_until": ["The suspend_until value must be in the future"]})
+    assert refusal_of({"suspend_until": "soon"}) == (400, {"suspend_until": [DATETIME_HELP]})
+    assert refusal_of([]) == (400, {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})
+    ok(client.post(f"{GROUPS}{group['id']}/cancel/", headers=world.headers("pi")))
+    assert refusal_of({"suspend_until": "2016-09-10T00:00:00Z"}) == (
+        400,
+        {"suspend_until": ["Can only suspend scheduling on PENDING Requests - this request state is CANCELED"]},
+    )
+    with unchanged(world):
+        assert refused(_suspend(client, world, 999999, {"suspend_until": None})) == (404, NOT_FOUND)
+        assert refused(client.put(f"{REQUESTS}{request_id}/", json={}, headers=world.headers("staff")))[0] == 405
 
 
 # --- validate (V12, V13) -------------------------------------------------------------------------------------
