@@ -36,6 +36,7 @@ from adapters.serialization import (
     format_datetime,
     parse_datetime,
 )
+from domain.cadence import CADENCE_END_PAST, Cadence
 from domain.errors import NON_FIELD, ValidationError
 from domain.request_documents import coerce_extra_params
 from domain.requestgroups import (
@@ -65,7 +66,6 @@ NULL_CHARACTERS = "Null characters are not allowed."
 NO_PROPOSAL = "Please provide a proposal."
 NO_REQUESTS = "You must specify at least 1 request"
 WINDOW_END_PAST = "Window end time must be in the future"
-CADENCE_END_PAST = "End time must be in the future"
 
 # BEYOND limits (api.md 8.2 B9, B10): bounded work per submission, whatever the body size limit lets through.
 MAX_REQUESTS = 1000
@@ -80,16 +80,6 @@ MAX_INTEGER = 2_147_483_647
 
 # ---------------------------------------------------------------------------------------------------------
 # Results
-
-
-@frozen
-class Cadence:
-    """A cadence block (requests.md 2.12): windows every ``period`` hours, ``jitter`` hours wide, in [start, end]."""
-
-    start: datetime
-    end: datetime
-    period: float
-    jitter: float
 
 
 @frozen

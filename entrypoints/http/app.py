@@ -21,6 +21,7 @@ from entrypoints.http.controllers import (
     instruments,
     profile,
     proposals,
+    request_helpers,
     requestgroups,
 )
 from entrypoints.http.errors import exception_handlers
@@ -75,6 +76,7 @@ def create_app(container: Container) -> Litestar:
             *downtime.ROUTES,
             *instruments.ROUTES,
             *requestgroups.ROUTES,
+            *request_helpers.ROUTES,
         ],
         exception_handlers=exception_handlers(),
         middleware=[timeout_middleware(settings.request_timeout_s)],
