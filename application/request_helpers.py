@@ -5,12 +5,11 @@ each opens its unit of work only to read the observatory (and, for a cadence, to
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from attrs import evolve
 
-from application.handlers.requestgroups import VisibilityHooks, check_submission
+from application.handlers.requestgroups import HooksFactory, VisibilityHooks, check_submission
 from application.ports import UnitOfWork
 from domain.cadence import (
     LargestInterval,
@@ -37,9 +36,6 @@ from domain.requestgroups import Configuration, Request, RequestGroup
 
 # What the composition root hands over for the sky check of 3.8: ``(uow, now) -> VisibilityHooks``, or None when
 # no Visibility adapter is configured.
-HooksFactory = Callable[[UnitOfWork, datetime], VisibilityHooks]
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Cadence (7.1)
 
@@ -131,15 +127,7 @@ def _largest_interval(hooks: VisibilityHooks | None) -> LargestInterval:
     """The visibility a cadence window is kept by; without hooks, the whole (single) window."""
     if hooks is None:
         return lambda request: max((window.seconds for window in request.windows), default=0.0)
-    asked: list[Request] = []
-
-    def largest(request: Request) -> float:
-        # Every candidate stays referenced until the expansion is over: hooks may cache answers by object
-        # identity, and a dropped candidate's id could otherwise be reused by the next one.
-        asked.append(request)
-        return hooks.largest_interval(request)
-
-    return largest
+    return hooks.largest_interval
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,10 +8,9 @@ that, inside a unit of work, gives validation its two callbacks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from application.handlers.requestgroups import VisibilityHooks
+from application.handlers.requestgroups import HooksFactory, VisibilityHooks
 from application.ports import DowntimeQuery, UnitOfWork, Visibility
 from domain.instrument_catalogue import Catalogue
 from domain.observatory import Observatory
@@ -37,7 +36,6 @@ TOO_SHORT = (
     "hours within the time window. This is less than the duration of your request {duration:.2f} hours. Consider "
     "expanding the time window or loosening the airmass or lunar separation constraints."
 )
-HooksFactory = Callable[[UnitOfWork, datetime], VisibilityHooks]
 
 
 def candidate_telescopes(request: Request, observatory: Observatory, *, staff: bool = False) -> list[TelescopeSite]:
@@ -162,10 +160,17 @@ def visibility_hooks(visibility: Visibility) -> HooksFactory:
 
     def factory(uow: UnitOfWork, now: datetime) -> VisibilityHooks:
         observatory = uow.observatory.get()
-        cache: dict[int, float] = {}
+        cache: dict[object, float] = {}
 
         def largest_interval(request: Request) -> float:
-            key = id(request)
+            # Keyed by what the answer depends on, not by object identity: validation builds (and drops)
+            # several versions of one request, and a freed object's id may be reused by another.
+            key = (
+                request.location,
+                tuple(request.windows),
+                tuple(c.instrument_type.casefold() for c in request.configurations[:1]),
+                tuple(_pairs(request)),
+            )
             if key not in cache:
                 by_site = visible_intervals_by_site(request, observatory, visibility, _downtimes(uow, request))
                 # No sidereal target: the check is not made, so the whole window counts.

@@ -56,6 +56,10 @@ class VisibilityHooks:
     visibility_errors: VisibilityErrors
 
 
+# Builds the hooks inside a unit of work (they read the observatory and downtimes through it).
+HooksFactory = Callable[[UnitOfWork, datetime], VisibilityHooks]
+
+
 @frozen
 class CheckedSubmission:
     """A submission that passed every rule, with what storing it needs."""
@@ -135,7 +139,7 @@ def _check_time(
 
 
 def submit_request_group(
-    cmd: SubmitRequestGroup, uow: UnitOfWork, clock: Clock, visibility_hooks: Any = None
+    cmd: SubmitRequestGroup, uow: UnitOfWork, clock: Clock, visibility_hooks: HooksFactory | None = None
 ) -> RequestGroup:
     """Store a valid group and debit its IPP in one transaction; a refusal stores and moves nothing."""
     now = clock.now()
@@ -252,22 +256,23 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
 
 
 def validate_submission(
-    uow: UnitOfWork, actor: Actor, submission: SubmittedRequestGroup, now: datetime, hooks: VisibilityHooks | None
+    uow: UnitOfWork, actor: Actor, submission: SubmittedRequestGroup, now: datetime, hooks_factory: HooksFactory | None
 ) -> dict[str, Any]:
     """``POST /api/requestgroups/validate/``: ``{"request_durations", "errors"}``, errors inside (4.4)."""
     with uow:
+        hooks = hooks_factory(uow, now) if hooks_factory else None
         try:
             checked = check_submission(uow, actor, submission, now, hooks)
         except ValidationError as error:
             return {"request_durations": {}, "errors": error.errors}
-    requests = checked.validated.requests
-    largest = [hooks.largest_interval(r) if hooks else 0.0 for r in requests]
+        requests = checked.validated.requests
+        largest = [hooks.largest_interval(r) if hooks else 0.0 for r in requests]
     report = request_durations(requests, largest, checked.observatory)
     return {"request_durations": report, "errors": {}}
 
 
 def max_allowable_ipp_for(
-    uow: UnitOfWork, actor: Actor, submission: SubmittedRequestGroup, now: datetime, hooks: VisibilityHooks | None
+    uow: UnitOfWork, actor: Actor, submission: SubmittedRequestGroup, now: datetime, hooks_factory: HooksFactory | None
 ) -> dict[str, Any]:
     """``POST /api/requestgroups/max_allowable_ipp/`` (5.3): validated with ipp_value 1.0, so IPP never blocks."""
     neutral = RequestGroupSubmission(
@@ -280,7 +285,7 @@ def max_allowable_ipp_for(
     )
     with uow:
         try:
-            checked = check_submission(uow, actor, neutral, now, hooks)
+            checked = check_submission(uow, actor, neutral, now, hooks_factory(uow, now) if hooks_factory else None)
         except ValidationError as error:
             return {"errors": error.errors}
     validated = checked.validated

@@ -27,8 +27,9 @@ from adapters.request_wire import (
     request_json,
 )
 from adapters.serialization import REQUIRED, FieldSpec, structure_fields
+from application.handlers.requestgroups import HooksFactory
 from application.ports import UnitOfWork
-from application.request_helpers import HooksFactory, dither, expand_cadence, mosaic
+from application.request_helpers import dither, expand_cadence, mosaic
 from domain.errors import ErrorTree, ValidationError, merge_errors
 from domain.patterns import Pattern, PatternParameters
 from domain.permissions import Action, require

@@ -24,7 +24,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from adapters.request_wire import MAX_INTEGER, ParsedRequestGroup, parse_request_group, request_group_json, request_json
 from adapters.serialization import FieldError, format_datetime, parse_datetime
 from application.commands import CancelRequestGroup, SubmitRequestGroup, SuspendRequest
-from application.handlers.requestgroups import VisibilityHooks, max_allowable_ipp_for, validate_submission
+from application.handlers.requestgroups import HooksFactory, max_allowable_ipp_for, validate_submission
 from application.ports import REQUEST_GROUP_ORDER_KEYS, REQUEST_ORDER_KEYS, RequestGroupQuery, RequestQuery, UnitOfWork
 from application.request_views import get_request, search_request_groups, search_requests
 from domain.errors import NotFoundError, ValidationError
@@ -224,22 +224,12 @@ def _parsed(request: Request[Any, Any, Any], body: bytes) -> ParsedRequestGroup:
     return parsed
 
 
-DryRun = Callable[[UnitOfWork, Actor, SubmittedRequestGroup, datetime, VisibilityHooks | None], dict[str, Any]]
+DryRun = Callable[[UnitOfWork, Actor, SubmittedRequestGroup, datetime, HooksFactory | None], dict[str, Any]]
 
 
 def _dry_run(request: Request[Any, Any, Any], work: DryRun, parsed: ParsedRequestGroup) -> dict[str, Any]:
-    """Run validate or max_allowable_ipp with the same visibility check a submission gets.
-
-    The hooks read the observatory and downtimes through a unit of work of their own, open for the whole run:
-    the dry runs ask for largest intervals after their own unit of work has closed."""
-    container = _container(request)
-    actor, now = current_actor(request), _now(request)
-    factory = container.visibility_hooks()
-    if factory is None:
-        return work(_uow(request), actor, parsed, now, None)
-    reader = _uow(request)
-    with reader:
-        return work(_uow(request), actor, parsed, now, factory(reader, now))
+    """Run validate or max_allowable_ipp with the same visibility check a submission gets."""
+    return work(_uow(request), current_actor(request), parsed, _now(request), _container(request).visibility_hooks())
 
 
 # ---------------------------------------------------------------------------------------------------------
