@@ -19,6 +19,7 @@ from application.commands import (
     AllocateTime,
     CreateProposal,
     CreateSemester,
+    ExpireRequestGroups,
     ImportObservatory,
     ImportTacResult,
 )
@@ -459,6 +460,21 @@ def proposals_import(file: Any, dry_run: bool, database_url: str) -> None:
         sys.exit(1)
     summary = ", ".join(f"{name} {count}" for name, count in counts.items())
     click.echo(f"{'dry run, nothing written: would have ' if dry_run else ''}imported {file.name}: {summary}")
+
+
+@main.group()
+def jobs() -> None:
+    """Batch jobs the server's operators run on a schedule (cron, a systemd timer)."""
+
+
+@jobs.command("expire")
+@database_option
+@user_errors
+def jobs_expire(database_url: str) -> None:
+    """Mark requests whose last window has ended WINDOW_EXPIRED, crediting back the IPP they had spent."""
+    container = open_container(database_url)
+    expired = container.bus().handle(ExpireRequestGroups())
+    click.echo(f"expired {expired} request{'' if expired == 1 else 's'} whose windows have ended")
 
 
 if __name__ == "__main__":
