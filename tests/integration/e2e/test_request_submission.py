@@ -1,0 +1,145 @@
+"""Request groups as the OCS API examples and the TOM Toolkit send them, against a real ``obsnet serve --demo``
+process with the real sky: validate, submit, find by request id without a trailing slash, cancel.
+
+The payloads keep the shape of LCO's api-examples ``submit_request.py`` (space-separated naive datetimes,
+lower-case filter ``v``, empty acquisition and guiding configs) and of the TOM Toolkit's OCS facility
+(``+00:00`` windows, ``null`` for cleared optional numbers); only the dates move to the weeks ahead, since
+the demo's semesters are built around today, and the target is one that is up at night in any season from
+one of the demo's hemispheres.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.integration.e2e.support import running_server
+
+pytestmark = pytest.mark.e2e
+TIMEOUT_S = 60
+
+
+def _target(moment: datetime) -> dict[str, Any]:
+    # A target opposite the sun: it transits near local midnight, so every night has hours of it.
+    days = (moment - datetime(moment.year, 3, 21, tzinfo=UTC)).days
+    ra = (180.0 + days * 360.0 / 365.25) % 360.0
+    return {"name": "anti-sun field", "type": "ICRS", "ra": round(ra, 4), "dec": -20.0}
+
+
+def api_examples_payload(start: datetime) -> dict[str, Any]:
+    end = start + timedelta(days=7)
+    return {
+        "name": "Example Request Group",
+        "proposal": "DEMO-001",
+        "ipp_value": 1.05,
+        "operator": "SINGLE",
+        "observation_type": "NORMAL",
+        "requests": [
+            {
+                "configurations": [
+                    {
+                        "type": "EXPOSE",
+                        "instrument_type": "1M0-SCICAM-SINISTRO",
+                        "target": {**_target(start), "proper_motion_ra": 0, "proper_motion_dec": 0, "epoch": 2000},
+                        "constraints": {"max_airmass": 2.0, "min_lunar_distance": 30},
+                        "instrument_configs": [
+                            {"exposure_time": 30, "exposure_count": 1, "optical_elements": {"filter": "v"}}
+                        ],
+                        "acquisition_config": {},
+                        "guiding_config": {},
+                    }
+                ],
+                "windows": [{"start": start.strftime("%Y-%m-%d %H:%M:%S"), "end": end.strftime("%Y-%m-%d %H:%M:%S")}],
+                "location": {"telescope_class": "1m0"},
+            }
+        ],
+    }
+
+
+def tom_payload(start: datetime) -> dict[str, Any]:
+    end = start + timedelta(days=7)
+    return {
+        "name": "tom target",
+        "proposal": "DEMO-001",
+        "ipp_value": 1.0,
+        "operator": "SINGLE",
+        "observation_type": "NORMAL",
+        "requests": [
+            {
+                "configurations": [
+                    {
+                        "type": "EXPOSE",
+                        "instrument_type": "1m0-scicam-sinistro",
+                        "target": {**_target(start), "proper_motion_ra": None, "parallax": None, "epoch": None},
+                        "constraints": {"max_airmass": 2.0, "min_lunar_distance": 30.0, "max_lunar_distance": 180},
+                        "instrument_configs": [
+                            {
+                                "exposure_time": 60,
+                                "exposure_count": 2,
+                                "optical_elements": {"filter": "rp", "slit": None},
+                                "mode": "",
+                            }
+                        ],
+                        "acquisition_config": {},
+                        "guiding_config": {"optional": "True"},
+                        "configuration_repeats": None,
+                    }
+                ],
+                "windows": [{"start": start.isoformat(), "end": end.isoformat()}],
+                "location": {"telescope_class": "1m0"},
+            }
+        ],
+    }
+
+
+def test_api_examples_and_tom_payloads_validate_submit_and_cancel(tmp_path: Path) -> None:
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    with running_server("--demo", cwd=tmp_path) as base:
+        login = requests.post(
+            f"{base}/api/api-token-auth/", data={"username": "demo", "password": "demo"}, timeout=TIMEOUT_S
+        )
+        headers = {"Authorization": f"Token {login.json()['token']}"}
+        for payload in (api_examples_payload(start), tom_payload(start)):
+            validated = requests.post(
+                f"{base}/api/requestgroups/validate/", json=payload, headers=headers, timeout=TIMEOUT_S
+            )
+            assert validated.status_code == 200, validated.text
+            assert validated.json()["errors"] == {}, validated.json()
+            durations = validated.json()["request_durations"]
+            assert durations["duration"] > 0
+            assert durations["requests"][0]["largest_interval"] > durations["duration"]
+
+            created = requests.post(f"{base}/api/requestgroups/", json=payload, headers=headers, timeout=TIMEOUT_S)
+            assert created.status_code == 201, created.text
+            group = created.json()
+            assert (group["state"], group["submitter"]) == ("PENDING", "demo")
+            configuration = group["requests"][0]["configurations"][0]
+            assert configuration["instrument_type"] == "1M0-SCICAM-SINISTRO"
+            assert group["requests"][0]["duration"] == durations["duration"]
+
+            # The TOM finds its group by request id, without a trailing slash, and reads the request's state.
+            request_id = group["requests"][0]["id"]
+            found = requests.get(
+                f"{base}/api/requestgroups?request_id={request_id}", headers=headers, timeout=TIMEOUT_S
+            ).json()
+            assert (found["count"], found["results"][0]["id"]) == (1, group["id"])
+            state = requests.get(f"{base}/api/requests/{request_id}", headers=headers, timeout=TIMEOUT_S).json()
+            assert state["state"] == "PENDING"
+
+            canceled = requests.post(
+                f"{base}/api/requestgroups/{group['id']}/cancel/", headers=headers, timeout=TIMEOUT_S
+            )
+            assert (canceled.status_code, canceled.json()["state"]) == (200, "CANCELED")
+
+        # The other team's PI sees none of it.
+        other = requests.post(
+            f"{base}/api/api-token-auth/", json={"username": "other", "password": "other"}, timeout=TIMEOUT_S
+        ).json()["token"]
+        listed = requests.get(
+            f"{base}/api/requestgroups/", headers={"Authorization": f"Token {other}"}, timeout=TIMEOUT_S
+        ).json()
+        assert listed["count"] == 0
