@@ -22,6 +22,8 @@ from application.ports import (
     ChangeLog,
     DowntimeQuery,
     DowntimeRepository,
+    DraftQuery,
+    DraftRepository,
     Mailer,
     ObservatoryRepository,
     ProposalRepository,
@@ -35,6 +37,7 @@ from application.ports import (
 from domain.accounts import User
 from domain.changes import ChangeEntry
 from domain.downtime import Downtime
+from domain.drafts import NOT_UNIQUE, Draft
 from domain.errors import ConflictError
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
@@ -51,6 +54,7 @@ class MemoryStore:
     semesters: dict[str, Semester] = attrs.field(factory=dict)
     proposals: dict[str, Proposal] = attrs.field(factory=dict)
     request_groups: dict[int, RequestGroup] = attrs.field(factory=dict)
+    drafts: dict[int, Draft] = attrs.field(factory=dict)
     changes: list[ChangeEntry] = attrs.field(factory=list)
     next_ids: dict[str, int] = attrs.field(factory=dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock)
@@ -68,6 +72,7 @@ class MemoryStore:
             # the repository copies a group before anyone may change it, so a copy per group per unit of work
             # is paid only for the groups that unit of work reads.
             request_groups=dict(self.request_groups),
+            drafts={key: attrs.evolve(draft) for key, draft in self.drafts.items()},
             changes=list(self.changes),
             # Shared, not copied: like a database sequence, an id once handed out is never handed out again.
             next_ids=self.next_ids,
@@ -491,6 +496,47 @@ class InMemoryRequestGroupRepository(RequestGroupRepository):
         return own
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Drafts.
+
+
+def _draft_key(draft: Draft) -> tuple[int, str, str]:
+    return (draft.author_id, draft.proposal_id, draft.title)
+
+
+class InMemoryDraftRepository(DraftRepository):
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+
+    def add(self, draft: Draft) -> None:
+        if self.find(*_draft_key(draft)) is not None:
+            raise ConflictError(NOT_UNIQUE)
+        draft.id = self._state.next_id("draft")
+        self._state.drafts[draft.id] = draft
+
+    def get(self, draft_id: int) -> Draft | None:
+        return self._state.drafts.get(draft_id)
+
+    def find(self, author_id: int, proposal_id: str, title: str) -> Draft | None:
+        return next((d for d in self._state.drafts.values() if _draft_key(d) == (author_id, proposal_id, title)), None)
+
+    def delete(self, draft: Draft) -> None:
+        assert draft.id is not None  # noqa: S101 - only stored drafts can be deleted
+        self._state.drafts.pop(draft.id, None)
+
+    def search(self, query: DraftQuery) -> tuple[int, list[Draft]]:
+        visible = query.visible_proposals
+        found = [d for d in self._state.drafts.values() if visible is None or d.proposal_id in visible]
+        found.sort(key=lambda d: (d.modified, d.id or 0), reverse=True)
+        return len(found), found[query.offset : query.offset + query.limit]
+
+    def check_unique(self) -> None:
+        """Refuse, as the database's unique constraint would, a change that left two drafts with one key."""
+        keys = [_draft_key(d) for d in self._state.drafts.values()]
+        if len(keys) != len(set(keys)):
+            raise ConflictError(NOT_UNIQUE)
+
+
 class InMemoryMailer(Mailer):
     """Keeps every message in a list: the demo's and the tests' outbox."""
 
@@ -552,6 +598,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self._base_users = dict(self._store.users)
         self._base_semesters = dict(self._store.semesters)
         self._base_proposals = dict(self._store.proposals)
+        self._base_drafts = dict(self._store.drafts)
         self._base_changes = len(self._store.changes)
         self._work = self._store.copy()
         self.observatory = InMemoryObservatoryRepository(self._work, self._store)
@@ -560,6 +607,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.semesters = InMemorySemesterRepository(self._work)
         self.proposals = InMemoryProposalRepository(self._work)
         self.request_groups = InMemoryRequestGroupRepository(self._work)
+        self.drafts = InMemoryDraftRepository(self._work)
         self.changes = InMemoryChangeLog(self._work)
         self._seen: list[object] = []
 
@@ -568,6 +616,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         if self.observatory.saved() and self.observatory.committed_elsewhere():
             raise ConflictError("The observatory configuration was changed by someone else; try again")
         self.proposals.assign_child_ids()
+        self.drafts.check_unique()
         self._collected = [*getattr(self, "_collected", []), *self._pending_events()]
         # Publish copies, so objects the caller still holds cannot change the committed state.
         if self.observatory.saved():
@@ -576,6 +625,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         _publish_changed(self._store.users, self._base_users, self._work.users)
         _publish_changed(self._store.semesters, self._base_semesters, self._work.semesters)
         _publish_changed(self._store.proposals, self._base_proposals, self._work.proposals, copy_proposal)
+        _publish_changed(self._store.drafts, self._base_drafts, self._work.drafts)
         for group in self.request_groups.changed():
             assert group.id is not None  # noqa: S101 - added groups get their ids at once
             self._store.request_groups[group.id] = stored_request_group(group)
@@ -597,6 +647,7 @@ class InMemoryUnitOfWork(UnitOfWork):
             *self._work.users.values(),
             *self._work.semesters.values(),
             *self._work.proposals.values(),
+            *self._work.drafts.values(),
         ):
             aggregates.setdefault(id(aggregate), aggregate)
         found: list[object] = []

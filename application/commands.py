@@ -252,6 +252,35 @@ class CancelRequestGroup:
     group_id: int
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Drafts (api.md 4.4). ``actor`` is who asks; a new draft's author is the actor.
+
+
+@frozen
+class WriteDraft:
+    """Store a new draft of a request group in a proposal the actor is a member of."""
+
+    actor: Actor
+    proposal_id: str
+    title: str
+    content: str
+
+
+@frozen
+class ReviseDraft:
+    """Change some of a draft's ``proposal_id``, ``title`` and ``content`` (all three for a replacement)."""
+
+    actor: Actor
+    draft_id: int
+    changes: dict[str, Any] = field(converter=_frozen_copy)
+
+
+@frozen
+class DiscardDraft:
+    actor: Actor
+    draft_id: int
+
+
 @frozen
 class SuspendRequest:
     """Staff keep a PENDING request out of scheduling until a time (None lifts it), requests.md 6.7."""

@@ -12,6 +12,7 @@ from attrs import frozen
 from domain.accounts import User
 from domain.changes import ChangeEntry
 from domain.downtime import Downtime
+from domain.drafts import Draft
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
 from domain.requestgroups import ObservationType, Operator, Request, RequestGroup, RequestState
@@ -286,6 +287,42 @@ class RequestGroupRepository(Protocol):
         ...
 
 
+@frozen
+class DraftQuery:
+    """Visibility and one page of the draft list (api.md 4.4), ordered by ``modified`` newest first, ties by id
+    newest first."""
+
+    # Drafts of these proposals are visible (None: every draft is), computed by the caller from domain.permissions.
+    visible_proposals: frozenset[str] | None = None
+    limit: int = 1000
+    offset: int = 0
+
+
+class DraftRepository(Protocol):
+    """Drafts returned by the getters are tracked: changes made to them are stored on commit."""
+
+    def add(self, draft: Draft) -> None:
+        """Store a new draft and assign its id; ConflictError if its author already has a draft of that title in
+        that proposal (also raised by ``commit`` when a change makes two drafts share them)."""
+        ...
+
+    def get(self, draft_id: int) -> Draft | None:
+        """The draft with this id, or None."""
+        ...
+
+    def find(self, author_id: int, proposal_id: str, title: str) -> Draft | None:
+        """The author's draft of this title (compared exactly) in this proposal, or None."""
+        ...
+
+    def delete(self, draft: Draft) -> None:
+        """Remove a draft loaded through this repository."""
+        ...
+
+    def search(self, query: DraftQuery) -> tuple[int, list[Draft]]:
+        """The number of visible drafts, and the requested page of them in order."""
+        ...
+
+
 class Mailer(Protocol):
     def send(self, to: str, subject: str, body: str) -> None:
         """Deliver one plain-text email (or hand it to whatever delivers mail here)."""
@@ -311,6 +348,7 @@ class UnitOfWork(Protocol):
     semesters: SemesterRepository
     proposals: ProposalRepository
     request_groups: RequestGroupRepository
+    drafts: DraftRepository
     changes: ChangeLog
 
     def __enter__(self) -> Self:

@@ -47,6 +47,8 @@ class Action(enum.Enum):
     EDIT_OBSERVATORY = "change the configuration database and downtimes"
     SUSPEND_REQUESTS = "suspend requests"
     READ_SEMESTERS = "read semesters"
+    READ_DRAFTS = "read the proposal's drafts"
+    WRITE_DRAFTS = "write, change and delete drafts in the proposal"
 
 
 _S = Standing
@@ -66,6 +68,11 @@ PERMISSIONS: dict[Action, frozenset[Standing]] = {
     Action.EDIT_OBSERVATORY: frozenset({_S.STAFF, _S.STAFF_VIEW}),
     Action.SUSPEND_REQUESTS: frozenset({_S.STAFF, _S.STAFF_VIEW}),
     Action.READ_SEMESTERS: frozenset(Standing),
+    # Every member reads and changes every draft of the proposal (api.md 4.4, as upstream). Staff-view read them
+    # all, as they read every proposal's requests, to help a member with a form; writing stays with members, as
+    # a draft is nobody's work but theirs and nothing in the network runs on one.
+    Action.READ_DRAFTS: frozenset({_S.CI, _S.PI, _S.STAFF_VIEW}),
+    Action.WRITE_DRAFTS: frozenset({_S.CI, _S.PI}),
 }
 # Actions open to callers without credentials; every other one needs a token first.
 _ANONYMOUS_ACTIONS = frozenset(a for a, allowed in PERMISSIONS.items() if _S.ANONYMOUS in allowed)
@@ -95,9 +102,7 @@ class Actor:
     def of(cls, user: User | None) -> Actor:
         if user is None:
             return cls()
-        return cls(
-            user.id, user.staff, user.staff and user.staff_view, user.view_authored_requests_only, user.username
-        )
+        return cls(user.id, user.staff, user.staff and user.staff_view, user.view_authored_requests_only, user.username)
 
     @property
     def authenticated(self) -> bool:

@@ -27,6 +27,8 @@ from application.ports import (
     ChangeLog,
     DowntimeQuery,
     DowntimeRepository,
+    DraftQuery,
+    DraftRepository,
     ObservatoryRepository,
     ProposalRepository,
     SemesterRepository,
@@ -35,6 +37,7 @@ from application.ports import (
 from domain.accounts import User
 from domain.changes import ChangeEntry
 from domain.downtime import Downtime
+from domain.drafts import NOT_UNIQUE, Draft
 from domain.errors import ConflictError
 from domain.observatory import KINDS, KINDS_BY_NAME, Observatory, RecordChange, diff
 from domain.proposals import Invitation, Membership, Proposal, Semester, TimeAllocation
@@ -62,7 +65,8 @@ def start_mappers() -> None:
         )
         mapper_registry.map_imperatively(Semester, tables.semesters)
         _map_proposal()
-        for cls in (Downtime, User, Semester, Proposal):
+        mapper_registry.map_imperatively(Draft, tables.drafts)
+        for cls in (Downtime, User, Semester, Proposal, Draft):
             # Loading from a row bypasses __init__, which is what creates the unmapped events list.
             sa.event.listen(cls, "load", _give_events_list)
         sa.event.listen(User, "before_insert", _derive_user_keys)
@@ -91,7 +95,7 @@ def _map_proposal() -> None:
     mapper_registry.map_imperatively(Proposal, tables.proposals, properties=properties)
 
 
-def _give_events_list(target: Downtime | User | Semester | Proposal, _context: object) -> None:
+def _give_events_list(target: Downtime | User | Semester | Proposal | Draft, _context: object) -> None:
     target.events = []
 
 
@@ -539,6 +543,68 @@ class SqlAlchemyProposalRepository(ProposalRepository):
             self._seen_ids.add(id(proposal))
             self.seen.append(proposal)
         return proposal
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Drafts.
+
+
+class SqlAlchemyDraftRepository(DraftRepository):
+    def __init__(self, session: orm.Session) -> None:
+        self._session = session
+        # As for proposals: a page may hand out many drafts, so membership is checked by id(), not a scan.
+        self.seen: list[Draft] = []
+        self._seen_ids: set[int] = set()
+
+    def add(self, draft: Draft) -> None:
+        if self.find(draft.author_id, draft.proposal_id, draft.title) is not None:
+            raise ConflictError(NOT_UNIQUE)
+        self._session.add(draft)
+        try:
+            self._session.flush()
+        except sa.exc.IntegrityError:
+            # Another transaction stored the same key since the look-up above.
+            raise ConflictError(NOT_UNIQUE) from None
+        self._track(draft)
+
+    def get(self, draft_id: int) -> Draft | None:
+        draft = self._session.get(Draft, draft_id)
+        return None if draft is None else self._track(draft)
+
+    def find(self, author_id: int, proposal_id: str, title: str) -> Draft | None:
+        columns = tables.drafts.c
+        statement = sa.select(Draft).where(
+            columns.author_id == author_id, columns.proposal_id == proposal_id, columns.title == title
+        )
+        draft = self._session.scalars(statement.limit(1)).first()
+        return None if draft is None else self._track(draft)
+
+    def delete(self, draft: Draft) -> None:
+        self._session.delete(draft)
+        self._track(draft)
+
+    def search(self, query: DraftQuery) -> tuple[int, list[Draft]]:
+        columns = tables.drafts.c
+        conditions: list[sa.ColumnElement[bool]] = []
+        if query.visible_proposals is not None:
+            conditions.append(columns.proposal_id.in_(query.visible_proposals))
+        count = self._session.execute(
+            sa.select(sa.func.count()).select_from(tables.drafts).where(*conditions)
+        ).scalar_one()
+        page = self._session.scalars(
+            sa.select(Draft)
+            .where(*conditions)
+            .order_by(columns.modified.desc(), columns.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return count, [self._track(draft) for draft in page]
+
+    def _track(self, draft: Draft) -> Draft:
+        if id(draft) not in self._seen_ids:
+            self._seen_ids.add(id(draft))
+            self.seen.append(draft)
+        return draft
 
 
 # ---------------------------------------------------------------------------------------------------------

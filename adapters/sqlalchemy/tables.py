@@ -440,3 +440,24 @@ configurations = sa.Table(
     sa.Column("instrument_configs", sa.JSON, nullable=False),
     sa.Column("extra_params", sa.JSON, nullable=False),
 )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Drafts: request groups being written in the web form, their content kept as the form's JSON text.
+
+# A draft belongs to its author and proposal: deleting either row deletes it, as upstream.
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "proposal_id", sa.String(255), sa.ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("title", sa.String(50), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("created", UtcDateTime, nullable=False),
+    sa.Column("modified", UtcDateTime, nullable=False),
+    # Also the index for finding an author's draft by title (author_id leads).
+    sa.UniqueConstraint("author_id", "proposal_id", "title"),
+)

@@ -14,6 +14,7 @@ from sqlalchemy.pool import StaticPool
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyChangeLog,
     SqlAlchemyDowntimeRepository,
+    SqlAlchemyDraftRepository,
     SqlAlchemyObservatoryRepository,
     SqlAlchemyProposalRepository,
     SqlAlchemySemesterRepository,
@@ -22,6 +23,7 @@ from adapters.sqlalchemy.repositories import (
 )
 from adapters.sqlalchemy.request_groups import SqlAlchemyRequestGroupRepository
 from application.ports import UnitOfWork
+from domain.errors import ConflictError
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -92,6 +94,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     semesters: SqlAlchemySemesterRepository
     proposals: SqlAlchemyProposalRepository
     request_groups: SqlAlchemyRequestGroupRepository
+    drafts: SqlAlchemyDraftRepository
     changes: SqlAlchemyChangeLog
 
     def __init__(self, session_factory: Callable[[], orm.Session]) -> None:
@@ -124,7 +127,12 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         # Request groups are not mapped: their state changes are written here, in the same transaction.
         self.request_groups.flush()
-        self._require_session().commit()
+        try:
+            self._require_session().commit()
+        except sa.exc.IntegrityError as error:
+            # Handlers check every rule before changing anything, so a constraint that fails here was broken by
+            # another transaction meanwhile (two drafts renamed to one title at once): a conflict, not an outage.
+            raise ConflictError("The data was changed by someone else meanwhile; try again") from error
         self.observatory.committed()
         self._collected.extend(self._pending_events())
 
@@ -147,6 +155,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.semesters = SqlAlchemySemesterRepository(session)
         self.proposals = SqlAlchemyProposalRepository(session)
         self.request_groups = SqlAlchemyRequestGroupRepository(session)
+        self.drafts = SqlAlchemyDraftRepository(session)
         self.changes = SqlAlchemyChangeLog(session)
 
     def _aggregates(self) -> list[Any]:
@@ -158,6 +167,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             *self.semesters.seen,
             *self.proposals.seen,
             *self.request_groups.seen,
+            *self.drafts.seen,
         ):
             found.setdefault(id(aggregate), aggregate)
         return list(found.values())

@@ -119,6 +119,25 @@ TABLE: dict[Action, dict[str, object]] = {
         "staff-view": DENIED,
         "staff PI": OK,
     },
+    Action.READ_DRAFTS: {
+        "anonymous": NO_AUTH,
+        "outsider": HIDDEN,
+        "CI": OK,
+        "PI": OK,
+        "staff": HIDDEN,
+        "staff-view": OK,
+        "staff PI": OK,
+    },
+    # Staff-view read every draft but change none of a proposal they are not in.
+    Action.WRITE_DRAFTS: {
+        "anonymous": NO_AUTH,
+        "outsider": HIDDEN,
+        "CI": OK,
+        "PI": OK,
+        "staff": HIDDEN,
+        "staff-view": DENIED,
+        "staff PI": OK,
+    },
 }
 CASES = [(action, caller, expected) for action, row in TABLE.items() for caller, expected in row.items()]
 
