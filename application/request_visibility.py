@@ -8,13 +8,14 @@ that, inside a unit of work, gives validation its two callbacks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from application.handlers.requestgroups import HooksFactory, VisibilityHooks
 from application.ports import DowntimeQuery, UnitOfWork, Visibility
 from domain.instrument_catalogue import Catalogue
 from domain.observatory import Observatory
-from domain.requestgroups import Request, TargetType
+from domain.requestgroups import Request, Target, TargetType
 from domain.visibility import (
     Interval,
     ObservingConstraints,
@@ -23,6 +24,7 @@ from domain.visibility import (
     intersect_intervals,
     longest_interval,
     normalise_intervals,
+    subtract_intervals,
     union_intervals,
 )
 
@@ -61,22 +63,25 @@ def candidate_telescopes(request: Request, observatory: Observatory, *, staff: b
     return list(found.values())
 
 
+def sidereal_target(target: Target) -> SiderealTarget | None:
+    """The target as the Visibility port takes it: ICRS targets only (orbital elements and satellites are not
+    supported by the port yet)."""
+    if target.type is not TargetType.ICRS or target.ra is None or target.dec is None:
+        return None
+    return SiderealTarget(
+        target.ra, target.dec, target.proper_motion_ra, target.proper_motion_dec, target.parallax, target.epoch
+    )
+
+
 def _pairs(request: Request) -> list[tuple[SiderealTarget, ObservingConstraints]]:
     """The distinct sidereal (target, constraints) pairs of the request; all must be observable at once."""
     pairs: list[tuple[SiderealTarget, ObservingConstraints]] = []
     for configuration in request.configurations:
-        target, constraints = configuration.target, configuration.constraints
-        if target.type is not TargetType.ICRS or target.ra is None or target.dec is None:
+        target, constraints = sidereal_target(configuration.target), configuration.constraints
+        if target is None:
             continue
         pair = (
-            SiderealTarget(
-                target.ra,
-                target.dec,
-                target.proper_motion_ra,
-                target.proper_motion_dec,
-                target.parallax,
-                target.epoch,
-            ),
+            target,
             ObservingConstraints(constraints.max_airmass, constraints.min_lunar_distance, constraints.max_lunar_phase),
         )
         if pair not in pairs:
@@ -118,6 +123,56 @@ def visible_intervals_by_site(
     return by_site
 
 
+def visible_intervals_by_site_for_each(
+    requests: Sequence[Request],
+    observatory: Observatory,
+    visibility: Visibility,
+    downtimes: Sequence[Mapping[str, Sequence[Interval]]],
+    *,
+    staff: bool = False,
+) -> list[dict[str, tuple[Interval, ...]] | None]:
+    """``visible_intervals_by_site`` for each of many requests, ``downtimes[i]`` being request i's, in one call
+    of the port: the pressure plot asks about every pending request at once, and the adapter's cost is mostly per
+    call. Downtimes are subtracted here, after the port, since they differ by request (by instrument type)."""
+    rows: list[tuple[int, SiderealTarget, ObservingConstraints, tuple[Interval, ...]]] = []
+    telescopes_of: list[list[TelescopeSite]] = []
+    answers_of: list[dict[str, tuple[Interval, ...]] | None] = []
+    every_telescope: dict[str, TelescopeSite] = {}
+    for index, request in enumerate(requests):
+        pairs = _pairs(request)
+        telescopes = candidate_telescopes(request, observatory, staff=staff) if pairs else []
+        windows = normalise_intervals(Interval(w.start, w.end) for w in request.windows)
+        telescopes_of.append(telescopes if windows else [])
+        answers_of.append(None if not pairs else {})
+        if not telescopes or not windows:
+            continue
+        rows.extend((index, target, constraints, windows) for target, constraints in pairs)
+        for telescope in telescopes:
+            every_telescope.setdefault(telescope.key, telescope)
+    if not rows:
+        return answers_of
+    answers = visibility.visible_intervals(
+        [target for _, target, _, _ in rows],
+        list(every_telescope.values()),
+        [windows for _, _, _, windows in rows],
+        [constraints for _, _, constraints, _ in rows],
+    )
+    rows_of: dict[int, list[int]] = {}
+    for row, (index, _, _, _) in enumerate(rows):
+        rows_of.setdefault(index, []).append(row)
+    for index, row_numbers in rows_of.items():
+        by_site: dict[str, tuple[Interval, ...]] = {}
+        windows = rows[row_numbers[0]][3]
+        for telescope in telescopes_of[index]:
+            common: tuple[Interval, ...] = windows
+            for row in row_numbers:
+                common = intersect_intervals(common, answers[row].get(telescope.key, ()))
+            common = subtract_intervals(common, downtimes[index].get(telescope.key, ()))
+            by_site[telescope.site] = union_intervals(by_site.get(telescope.site, ()), common)
+        answers_of[index] = by_site
+    return answers_of
+
+
 def largest_after(by_site: dict[str, tuple[Interval, ...]], now: datetime) -> float:
     """Seconds of the longest single interval over all sites, counting only its part after now (3.8 step 4)."""
     best = 0.0
@@ -153,6 +208,12 @@ def _downtimes(uow: UnitOfWork, request: Request) -> dict[str, list[Interval]]:
         key = f"{downtime.site}.{downtime.enclosure}.{downtime.telescope}"
         by_key.setdefault(key, []).append(Interval(downtime.start, downtime.end))
     return by_key
+
+
+def request_downtimes(uow: UnitOfWork, request: Request) -> dict[str, list[Interval]]:
+    """The downtimes that take telescopes away from the request (see ``_downtimes``), for read models that ask
+    ``visible_intervals_by_site_for_each`` themselves (the airmass plot, the pressure plot)."""
+    return _downtimes(uow, request)
 
 
 def visibility_hooks(visibility: Visibility) -> HooksFactory:

@@ -204,6 +204,26 @@ def validate_request_group(
     )
 
 
+def validate_request(
+    request: Request,
+    *,
+    observatory: Observatory,
+    semesters: Sequence[Semester],
+    actor: Actor,
+    now: datetime,
+    largest_interval: LargestInterval | None = None,
+    visibility_errors: VisibilityErrors | None = None,
+) -> Request:
+    """A bare request of a scheduled type checked as each request of a submitted group is (levels 1 and 2), for the
+    helpers that take one request rather than a group (``POST /api/airmass/``, requests.md 7.4); the request with
+    its defaults, or ``ValidationError`` with the request's own error tree (not nested under ``requests``)."""
+    context = _Context(Catalogue(observatory), tuple(semesters), actor, now, True, largest_interval, visibility_errors)
+    checked, errors = _check_request(request, context)
+    if checked is None:
+        raise ValidationError(errors)
+    return checked
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Group rules (3.1 level 3): the first broken one is the answer
 

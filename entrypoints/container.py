@@ -50,6 +50,13 @@ def _astropy_visibility_hooks() -> Any:
     return visibility_hooks(AstropyVisibility())
 
 
+def _astropy_visibility() -> Any:
+    """The Visibility adapter the sky plots ask (airmass, pressure), imported on first use like the hooks'."""
+    from adapters.astropy_visibility import AstropyVisibility
+
+    return AstropyVisibility()
+
+
 def _deferred_hooks(provider: Callable[[], Any]) -> Callable[[UnitOfWork, datetime], Any]:
     """What the bus hands the request-group handlers: builds the hooks factory at the first submission, not when
     the bus is built (every command builds the bus); a provider that gives None skips the sky check."""
@@ -86,6 +93,9 @@ class Container(containers.DeclarativeContainer):
     # What request-group validation calls for the sky check of requests.md 3.8: a factory ``(uow, now) ->
     # VisibilityHooks`` (None skips the check). The bus and the HTTP dry runs share it.
     visibility_hooks: providers.Provider[Any] = providers.Singleton(_astropy_visibility_hooks)
+
+    # The astronomy the airmass and pressure plots ask directly (requests.md 7.4, api.md 4.4).
+    visibility: providers.Provider[Any] = providers.Singleton(_astropy_visibility)
 
     memory_store = providers.Singleton(MemoryStore)
     engine = providers.Singleton(_sqlalchemy_engine, settings.provided.database_url)

@@ -23,6 +23,7 @@ from entrypoints.http.controllers import (
     proposals,
     request_helpers,
     requestgroups,
+    sky,
 )
 from entrypoints.http.errors import exception_handlers
 
@@ -77,6 +78,7 @@ def create_app(container: Container) -> Litestar:
             *instruments.ROUTES,
             *requestgroups.ROUTES,
             *request_helpers.ROUTES,
+            *sky.ROUTES,
         ],
         exception_handlers=exception_handlers(),
         middleware=[timeout_middleware(settings.request_timeout_s)],
