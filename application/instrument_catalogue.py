@@ -20,10 +20,10 @@ from application.observatory_views import (
     mode_group_view,
     optical_element_view,
 )
+from domain.instrument_catalogue import Catalogue
 from domain.observatory import (
     CameraType,
     Instrument,
-    InstrumentState,
     InstrumentType,
     JsonDict,
     Observatory,
@@ -92,24 +92,11 @@ def _codes(value: Codes) -> tuple[str, ...]:
 
 
 def _offered_instruments(obs: Observatory, schedulable_only: bool) -> Iterator[tuple[str, str, Telescope, Instrument]]:
-    """Instruments that may be offered, in canonical order, with their site and enclosure codes and telescope.
-
-    The same walk as ``schedulable_instrument_types`` (observatory.md 1.5: the active flags combine with AND),
-    widened to every non-DISABLED instrument when the caller is staff and did not ask for schedulable ones."""
-    for site in obs.sorted_sites():
-        if not site.active:
-            continue
-        for enclosure in obs.enclosures_of(site.id):
-            if not enclosure.active:
-                continue
-            for host in obs.telescopes_of(enclosure.id):
-                if not host.active:
-                    continue
-                for instrument in obs.instruments_of(host.id):
-                    if instrument.state is InstrumentState.SCHEDULABLE or (
-                        not schedulable_only and instrument.state is not InstrumentState.DISABLED
-                    ):
-                        yield site.code, enclosure.code, host, instrument
+    """Instruments that may be offered (domain.instrument_catalogue: the rule validation uses), in canonical
+    order, with their site and enclosure codes and telescope; every non-DISABLED one for staff who did not ask
+    for schedulable ones."""
+    for placed in Catalogue(obs).offered_instruments(include_unschedulable=not schedulable_only):
+        yield placed.site.code, placed.enclosure.code, placed.telescope, placed.instrument
 
 
 def _entry(

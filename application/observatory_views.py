@@ -15,6 +15,7 @@ from typing import Any
 from application.ports import UnitOfWork
 from domain.changes import ChangeAction, ChangeEntry
 from domain.errors import NotFoundError
+from domain.instrument_catalogue import Catalogue
 from domain.observatory import (
     Camera,
     CameraType,
@@ -399,18 +400,4 @@ def availability_history(
 def schedulable_instrument_types(obs: Observatory) -> list[str]:
     """Codes of the instrument types the network offers, sorted: at least one SCHEDULABLE instrument on a
     telescope whose site, enclosure and telescope are all active (observatory.md 1.5)."""
-    codes: set[str] = set()
-    for site in obs.sorted_sites():
-        if not site.active:
-            continue
-        for enclosure in obs.enclosures_of(site.id):
-            if not enclosure.active:
-                continue
-            for telescope in obs.telescopes_of(enclosure.id):
-                if not telescope.active:
-                    continue
-                for instrument in obs.instruments_of(telescope.id):
-                    kind = obs.instrument_types.get(instrument.instrument_type_id)
-                    if instrument.state is InstrumentState.SCHEDULABLE and kind is not None:
-                        codes.add(kind.code)
-    return sorted(codes)
+    return Catalogue(obs).offered_type_codes(include_unschedulable=False)
