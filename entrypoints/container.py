@@ -12,7 +12,7 @@ from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
 from adapters.clock import SystemClock
 from adapters.mail import LoggingMailer
 from adapters.memory import InMemoryUnitOfWork, MemoryStore
-from application.handlers import accounts, downtime, observatory, proposals, requestgroups
+from application.handlers import accounts, downtime, drafts, observatory, proposals, requestgroups
 from application.messagebus import MessageBus
 from application.ports import UnitOfWork
 from entrypoints.config import MEMORY, Settings
@@ -76,6 +76,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     downtime.CancelDowntime: downtime.cancel_downtime,
     **observatory.COMMAND_HANDLERS,
     **requestgroups.COMMAND_HANDLERS,
+    **drafts.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {**proposals.EVENT_HANDLERS}
 
