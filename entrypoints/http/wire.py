@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
@@ -21,13 +22,36 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _reject_lone_surrogates(document: Any) -> None:
+    """A surrogate without its pair (a ``\\ud800`` escape, or raw bytes, which json.loads decodes with
+    surrogatepass) makes a string no UTF-8 can hold: echoed in an error or stored, it would fail the response's
+    encoding (a 500), so it is a parse error like any text that is not Unicode. Iterative, because the document
+    may nest as deep as the parser allowed."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if _LONE_SURROGATE.search(value):
+                raise ValueError("lone surrogate in a string: the text is not valid Unicode")
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
 def json_body(request: Request[Any, Any, Any], body: bytes) -> Any:
     """The parsed JSON body; 415 for another media type, 400 ``JSON parse error - ...`` when unparsable."""
     media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media_type not in ("application/json", ""):
         raise BadRequestError(f'Unsupported media type "{media_type}" in request.', 415)
     try:
-        return json.loads(body or b"{}", parse_constant=_reject_constant)
+        document = json.loads(body or b"{}", parse_constant=_reject_constant)
+        _reject_lone_surrogates(document)
+        return document
     except (ValueError, RecursionError) as error:
         raise BadRequestError(f"JSON parse error - {error}") from None
 
