@@ -41,20 +41,18 @@ def _sqlalchemy_uow_factory(engine: Any) -> Callable[[], UnitOfWork]:
     return lambda: SqlAlchemyUnitOfWork(session_factory)
 
 
-def _astropy_visibility_hooks() -> Any:
-    """The sky check of requests.md 3.8 on the astropy adapter, imported on first use: astropy takes seconds to
-    load, which neither the CLI's other commands nor the app's start should pay."""
-    from adapters.astropy_visibility import AstropyVisibility
-    from application.request_visibility import visibility_hooks
-
-    return visibility_hooks(AstropyVisibility())
-
-
 def _astropy_visibility() -> Any:
-    """The Visibility adapter the sky plots ask (airmass, pressure), imported on first use like the hooks'."""
+    """The Visibility adapter, imported on first use: astropy takes seconds to load, which neither the CLI's
+    other commands nor the app's start should pay."""
     from adapters.astropy_visibility import AstropyVisibility
 
     return AstropyVisibility()
+
+
+def _visibility_hooks(visibility: Any) -> Any:
+    from application.request_visibility import visibility_hooks
+
+    return visibility_hooks(visibility)
 
 
 def _deferred_hooks(provider: Callable[[], Any]) -> Callable[[UnitOfWork, datetime], Any]:
@@ -91,12 +89,11 @@ class Container(containers.DeclarativeContainer):
     token_issuer = providers.Singleton(SecretsTokenIssuer)
     mailer = providers.Singleton(LoggingMailer)
 
-    # What request-group validation calls for the sky check of requests.md 3.8: a factory ``(uow, now) ->
-    # VisibilityHooks`` (None skips the check). The bus and the HTTP dry runs share it.
-    visibility_hooks: providers.Provider[Any] = providers.Singleton(_astropy_visibility_hooks)
-
-    # The astronomy the airmass and pressure plots ask directly (requests.md 7.4, api.md 4.4).
+    # The astronomy: the airmass and pressure plots ask it directly (requests.md 7.4, api.md 4.4).
     visibility: providers.Provider[Any] = providers.Singleton(_astropy_visibility)
+    # What request-group validation calls for the sky check of requests.md 3.8, over the same adapter: a factory
+    # ``(uow, now) -> VisibilityHooks`` (None skips the check). The bus and the HTTP dry runs share it.
+    visibility_hooks: providers.Provider[Any] = providers.Singleton(_visibility_hooks, visibility)
 
     memory_store = providers.Singleton(MemoryStore)
     engine = providers.Singleton(_sqlalchemy_engine, settings.provided.database_url)
