@@ -310,7 +310,10 @@ class _Sky:
     def __init__(self, origin: datetime, span_s: float, ephemeris_step_s: float, with_bodies: bool = True) -> None:
         self.origin = origin
         self.span_s = span_s
+        # Julian dates, not datetimes: a time that lands in a leap second (2016-12-31 23:59:60) has no datetime,
+        # and astropy turns times into their format's value when it builds frames.
         self._origin_time = Time(origin)
+        self._origin_time.format = "jd"
         self._era0 = float(self._origin_time.earth_rotation_angle(0.0 * u.deg).rad)
         count = math.ceil(span_s / ephemeris_step_s) + 3
         self.ephemeris_t = (np.arange(count) - 1) * ephemeris_step_s

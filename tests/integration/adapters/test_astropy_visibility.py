@@ -434,3 +434,13 @@ def test_dates_past_the_bundled_iers_tables_are_computed_offline(
     assert len(series[elp.key].airmasses) == 288
     assert iers.conf.auto_download is False
     assert data.conf.allow_internet is False
+
+
+def test_a_window_across_a_leap_second_is_computed(
+    visibility: AstropyVisibility, telescopes: dict[str, TelescopeSite]
+) -> None:
+    # 2016-12-31 23:59:60 exists in UTC but not as a Python datetime; the fuzz test of validate found a 500 here.
+    window = Interval(datetime(2016, 9, 29, 12, tzinfo=UTC), datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC))
+    elp = telescopes["elp.doma.1m0a"]
+    (answer,) = visibility.visible_intervals([P0_TARGET], [elp], [[window]], [ObservingConstraints(max_airmass=2.0)])
+    assert len(answer[elp.key]) > 80  # one interval a night, most nights of three months
