@@ -8,11 +8,13 @@ that, inside a unit of work, gives validation its two callbacks.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from application.handlers.requestgroups import HooksFactory, VisibilityHooks
 from application.ports import DowntimeQuery, UnitOfWork, Visibility
+from domain.errors import ValidationError
 from domain.instrument_catalogue import Catalogue
 from domain.observatory import Observatory
 from domain.requestgroups import Request, Target, TargetType
@@ -93,34 +95,14 @@ def visible_intervals_by_site(
     request: Request,
     observatory: Observatory,
     visibility: Visibility,
-    downtimes: dict[str, list[Interval]],
+    downtimes: Mapping[str, Sequence[Interval]],
     *,
     staff: bool = False,
 ) -> dict[str, tuple[Interval, ...]] | None:
     """Per site, the union over its candidate telescopes of the intervals in which every target of the request
     is observable (3.8 steps 1-4, before clipping to now); None when the request has no sidereal target (the
     check is then not made: orbital elements and satellites are not supported by the port yet)."""
-    pairs = _pairs(request)
-    if not pairs:
-        return None
-    telescopes = candidate_telescopes(request, observatory, staff=staff)
-    windows = normalise_intervals(Interval(w.start, w.end) for w in request.windows)
-    if not telescopes or not windows:
-        return {}
-    answers = visibility.visible_intervals(
-        [target for target, _ in pairs],
-        telescopes,
-        [windows] * len(pairs),
-        [constraints for _, constraints in pairs],
-        downtimes,
-    )
-    by_site: dict[str, tuple[Interval, ...]] = {}
-    for telescope in telescopes:
-        common: tuple[Interval, ...] = windows
-        for answer in answers:
-            common = intersect_intervals(common, answer.get(telescope.key, ()))
-        by_site[telescope.site] = union_intervals(by_site.get(telescope.site, ()), common)
-    return by_site
+    return visible_intervals_by_site_for_each([request], observatory, visibility, [downtimes], staff=staff)[0]
 
 
 def visible_intervals_by_site_for_each(
@@ -194,7 +176,7 @@ def visibility_messages(request: Request, largest_s: float) -> list[str]:
     return []
 
 
-def _downtimes(uow: UnitOfWork, request: Request) -> dict[str, list[Interval]]:
+def request_downtimes(uow: UnitOfWork, request: Request) -> dict[str, list[Interval]]:
     """Downtimes overlapping the request's windows, per telescope key, for the whole telescope or this type."""
     start, end = request.earliest_window_start, request.latest_window_end
     if start is None or end is None or not request.configurations:
@@ -210,12 +192,6 @@ def _downtimes(uow: UnitOfWork, request: Request) -> dict[str, list[Interval]]:
     return by_key
 
 
-def request_downtimes(uow: UnitOfWork, request: Request) -> dict[str, list[Interval]]:
-    """The downtimes that take telescopes away from the request (see ``_downtimes``), for read models that ask
-    ``visible_intervals_by_site_for_each`` themselves (the airmass plot, the pressure plot)."""
-    return _downtimes(uow, request)
-
-
 def visibility_hooks(visibility: Visibility) -> HooksFactory:
     """The factory the request-group use cases call inside their unit of work."""
 
@@ -223,24 +199,41 @@ def visibility_hooks(visibility: Visibility) -> HooksFactory:
         observatory = uow.observatory.get()
         cache: dict[object, float] = {}
 
-        def largest_interval(request: Request) -> float:
+        def key_of(request: Request) -> object:
             # Keyed by what the answer depends on, not by object identity: validation builds (and drops)
             # several versions of one request, and a freed object's id may be reused by another.
-            key = (
+            return (
                 request.location,
                 tuple(request.windows),
                 tuple(c.instrument_type.casefold() for c in request.configurations[:1]),
                 tuple(_pairs(request)),
             )
-            if key not in cache:
-                by_site = visible_intervals_by_site(request, observatory, visibility, _downtimes(uow, request))
+
+        def compute(requests: Sequence[Request]) -> None:
+            missing = list({key_of(r): r for r in requests if key_of(r) not in cache}.items())
+            if not missing:
+                return
+            found = visible_intervals_by_site_for_each(
+                [r for _, r in missing], observatory, visibility, [request_downtimes(uow, r) for _, r in missing]
+            )
+            for (key, request), by_site in zip(missing, found, strict=True):
                 # No sidereal target: the check is not made, so the whole window counts.
                 if by_site is None:
                     windows = [Interval(w.start, w.end) for w in request.windows if w.end > w.start]
                     by_site = {"": normalise_intervals(windows)}
                 cache[key] = largest_after(by_site, now)
-            return cache[key]
 
-        return VisibilityHooks(largest_interval, visibility_messages)
+        def largest_interval(request: Request) -> float:
+            compute([request])
+            return cache[key_of(request)]
+
+        def prefetch(requests: Sequence[Request]) -> None:
+            # One port call for the whole group (the adapter's cost is mostly per call); a request that is
+            # not well formed yet is left for validation to refuse, and asked about later if at all.
+            sound = [r for r in requests if r.windows and all(w.end > w.start for w in r.windows)]
+            with contextlib.suppress(ValidationError):
+                compute(sound)
+
+        return VisibilityHooks(largest_interval, visibility_messages, prefetch)
 
     return factory

@@ -54,6 +54,8 @@ VisibilityErrors = Callable[[Request, float], Sequence[str]]
 class VisibilityHooks:
     largest_interval: LargestInterval
     visibility_errors: VisibilityErrors
+    # Optional: answers for all of a submission's requests at once, before validation asks one by one.
+    prefetch: Callable[[Sequence[Request]], None] | None = None
 
 
 # Builds the hooks inside a unit of work (they read the observatory and downtimes through it).
@@ -99,6 +101,8 @@ def check_submission(
         if used + sum(r.duration or 0 for r in requests) > membership.time_limit_s:
             raise ValidationError.general(TIME_LIMIT_EXCEEDED)
 
+    if hooks is not None and hooks.prefetch is not None and submission.observation_type.is_scheduled:
+        hooks.prefetch(submission.requests)
     validated = validate_request_group(
         submission,
         observatory=observatory,
