@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -186,9 +187,14 @@ def test_get_and_containing_request_find_the_group_or_nothing(uow_factory: UowFa
         assert uow.request_groups.containing_request(second.requests[1].id, for_update=True) is found
 
 
-def test_for_update_locks_the_group_row_on_postgresql(backend: Backend) -> None:
-    if backend.name != "postgres":
-        pytest.skip("row locks exist on PostgreSQL only; SQLite locks the whole database for a writer anyway")
+@pytest.mark.postgres
+def test_for_update_locks_the_group_row_on_postgresql(tmp_path: Path) -> None:
+    # PostgreSQL only: SQLite has no row locks (its writers take the whole database), memory its store's lock.
+    with open_backend("postgres", tmp_path) as backend:
+        _check_row_lock(backend)
+
+
+def _check_row_lock(backend: Backend) -> None:
     assert backend.engine is not None
     with backend.uow_factory() as uow:
         uow.proposals.add(Proposal("ALPHA"))
