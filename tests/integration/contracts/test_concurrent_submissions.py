@@ -19,7 +19,8 @@ from domain.errors import DomainError
 from domain.permissions import Actor
 from domain.proposals import Proposal, Semester
 from tests.integration.conftest import Backend
-from tests.unit.application.test_request_group_handlers import P0, SINISTRO
+from tests.reference import P0
+from tests.unit.application.test_request_group_handlers import SINISTRO
 from tests.unit.domain.observatory_fixtures import demo_observatory
 
 NOW = datetime(2016, 9, 1, tzinfo=UTC)

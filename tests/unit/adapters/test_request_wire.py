@@ -48,49 +48,11 @@ from domain.requestgroups import (
     TargetType,
     Window,
 )
+from tests.reference import P0, p0
 from tests.unit.domain.observatory_fixtures import demo_observatory
 
 NOW = datetime(2016, 9, 1, tzinfo=UTC)
 REQUIRED = ["This field is required."]
-
-# requests.md 8.1, payload P0, exactly as upstream's minimal test payload.
-P0: dict[str, Any] = {
-    "proposal": "TEST_PROPOSAL",
-    "name": "test group",
-    "observation_type": "NORMAL",
-    "operator": "SINGLE",
-    "ipp_value": 1.0,
-    "requests": [
-        {
-            "location": {"telescope_class": "1m0"},
-            "windows": [{"start": "2016-09-29T21:12:18Z", "end": "2016-10-29T21:12:19Z"}],
-            "configurations": [
-                {
-                    "type": "EXPOSE",
-                    "instrument_type": "1M0-SCICAM-SINISTRO",
-                    "target": {"name": "fake target", "type": "ICRS", "ra": 34.4, "dec": 20},
-                    "instrument_configs": [
-                        {
-                            "exposure_time": 100,
-                            "exposure_count": 1,
-                            "optical_elements": {"filter": "air"},
-                            "extra_params": {},
-                        }
-                    ],
-                    "constraints": {"max_airmass": 2.0, "min_lunar_distance": 30.0, "max_lunar_phase": 1.0},
-                    "acquisition_config": {"extra_params": {}},
-                    "guiding_config": {"extra_params": {}},
-                }
-            ],
-        }
-    ],
-}
-
-
-def p0(**top: Any) -> dict[str, Any]:
-    body = copy.deepcopy(P0)
-    body.update(top)
-    return body
 
 
 def request0(body: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ and A2 (FLOYDS) in 2016B. Built once per session; every test gets a fresh copy i
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +22,8 @@ from application.handlers.accounts import CreateUser
 from domain.permissions import Actor
 from domain.proposals import TimeAllocation
 from entrypoints.container import Container
+from tests.reference import P0 as P0  # re-exported: the request-group API tests import it from here
+from tests.reference import p0
 
 NOW = datetime(2016, 9, 1, tzinfo=UTC)
 TEST, OTHER, SLEEPY = "TEST_PROPOSAL", "OTHER_PROPOSAL", "SLEEPY_PROPOSAL"
@@ -41,44 +42,6 @@ PEOPLE: dict[str, dict[str, Any]] = {
     "outsider": {"email": "outsider@example.org"},
     "staffview": {"email": "staffview@example.org", "is_staff": True, "staff_view": True},
 }
-P0: dict[str, Any] = {
-    "proposal": TEST,
-    "name": "test group",
-    "observation_type": "NORMAL",
-    "operator": "SINGLE",
-    "ipp_value": 1.0,
-    "requests": [
-        {
-            "location": {"telescope_class": "1m0"},
-            "windows": [{"start": "2016-09-29T21:12:18Z", "end": "2016-10-29T21:12:19Z"}],
-            "configurations": [
-                {
-                    "type": "EXPOSE",
-                    "instrument_type": SINISTRO,
-                    "target": {"name": "fake target", "type": "ICRS", "ra": 34.4, "dec": 20},
-                    "instrument_configs": [
-                        {
-                            "exposure_time": 100,
-                            "exposure_count": 1,
-                            "optical_elements": {"filter": "air"},
-                            "extra_params": {},
-                        }
-                    ],
-                    "constraints": {"max_airmass": 2.0, "min_lunar_distance": 30.0, "max_lunar_phase": 1.0},
-                    "acquisition_config": {"extra_params": {}},
-                    "guiding_config": {"extra_params": {}},
-                }
-            ],
-        }
-    ],
-}
-
-
-def p0(**changes: Any) -> dict[str, Any]:
-    """A private copy of P0 with top-level changes."""
-    body = copy.deepcopy(P0)
-    body.update(changes)
-    return body
 
 
 def floyds(**changes: Any) -> dict[str, Any]:
