@@ -17,6 +17,14 @@ the rest for all targets and telescopes at once:
 * The interval sets are intersected as padded arrays (one row per target), windows first, then darkness, lunar
   rules, and the telescope's downtimes are cut out.
 
+**Orbital targets** (two-body elements, requests.md 2.9) are sampled every ``orbit_step_s`` (an hour): their
+geocentric astrometric place from a Kepler solution (elliptical, parabolic or hyperbolic) less the Earth's
+heliocentric position (``builtin`` ephemeris), with one light-time iteration. Each sample stands for its step as a
+fixed star: the target becomes one row per step, its windows cut to that step, and the rows' intervals are united
+again at the end. Its motion within half a step (well under 0.1 deg for anything but a close approach) moves edges
+by seconds. The place is geocentric: the diurnal parallax (8.8"/distance in AU) is ignored, which matters only for
+objects within a few lunar distances.
+
 Approximations, each far below the one-minute edge accuracy requests.md 3.8 asks for: the target's apparent place
 is computed once, at the middle of the span (its drift from aberration and precession is ~20"/month, i.e. about a
 second of time); polar motion and diurnal aberration are ignored (< 1"); the sun's parallax (9") is ignored.
@@ -36,7 +44,16 @@ from functools import partial
 
 import astropy.units as u
 import numpy as np
-from astropy.coordinates import CIRS, Distance, EarthLocation, SkyCoord, get_body, get_sun, solar_system_ephemeris
+from astropy.coordinates import (
+    CIRS,
+    Distance,
+    EarthLocation,
+    SkyCoord,
+    get_body,
+    get_body_barycentric,
+    get_sun,
+    solar_system_ephemeris,
+)
 from astropy.time import Time
 
 from application.ports import Visibility
@@ -45,8 +62,10 @@ from domain.visibility import (
     AirmassSeries,
     Interval,
     ObservingConstraints,
+    OrbitalTarget,
     SiderealTarget,
     TelescopeSite,
+    intersect_intervals,
     normalise_intervals,
 )
 
@@ -59,6 +78,9 @@ EMPTY_S = 1e-3  # intervals shorter than a millisecond are numerical slivers, no
 # Topocentric lunar distance differs from the geocentric one by at most the lunar parallax (61.5'); between two
 # hourly samples the geocentric distance can dip by at most half an hour of lunar motion (0.3 deg).
 MOON_SCREEN_MARGIN_DEG = 1.5
+GAUSS_K = 0.01720209895  # the Gaussian gravitational constant: radians per day for a 1 AU orbit around the sun
+OBLIQUITY_J2000_RAD = math.radians(84381.448 / 3600.0)  # the mean obliquity of the ecliptic at J2000
+LIGHT_DAY_AU = 173.1446326846693  # the distance light travels in a day, in AU
 
 
 def configure_offline_astropy() -> None:
@@ -89,15 +111,22 @@ def _degraded_precision_accepted() -> Iterator[None]:
 class AstropyVisibility(Visibility):
     """requests.md 3.8 for many targets and telescopes in one call."""
 
-    def __init__(self, sun_step_s: float = 300.0, moon_step_s: float = 600.0, ephemeris_step_s: float = 3600.0) -> None:
+    def __init__(
+        self,
+        sun_step_s: float = 300.0,
+        moon_step_s: float = 600.0,
+        ephemeris_step_s: float = 3600.0,
+        orbit_step_s: float = 3600.0,
+    ) -> None:
         configure_offline_astropy()
         self._sun_step_s = sun_step_s
         self._moon_step_s = moon_step_s
         self._ephemeris_step_s = ephemeris_step_s
+        self._orbit_step_s = orbit_step_s
 
     def visible_intervals(
         self,
-        targets: Sequence[SiderealTarget],
+        targets: Sequence[SiderealTarget | OrbitalTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
@@ -110,7 +139,7 @@ class AstropyVisibility(Visibility):
 
     def compute(
         self,
-        targets: Sequence[SiderealTarget],
+        targets: Sequence[SiderealTarget | OrbitalTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
@@ -122,7 +151,7 @@ class AstropyVisibility(Visibility):
 
     def _compute(
         self,
-        targets: Sequence[SiderealTarget],
+        targets: Sequence[SiderealTarget | OrbitalTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
@@ -140,7 +169,11 @@ class AstropyVisibility(Visibility):
         origin = min(starts)
         span_s = max((w[-1].end - origin).total_seconds() for w in normal_windows if w)
         sky = _Sky(origin, span_s, self._ephemeris_step_s)
-        places = _apparent_places(targets, sky.time_at(span_s / 2))
+        parents = len(targets)
+        fixed, normal_windows, constraints, parent = _as_fixed_stars(
+            targets, normal_windows, constraints, sky, self._orbit_step_s
+        )
+        places = _apparent_places(fixed, sky.time_at(span_s / 2))
         window_s, window_e = _padded_windows(normal_windows, origin)
         hull_s = window_s[:, 0]
         hull_e = np.array([(w[-1].end - origin).total_seconds() if w else np.nan for w in normal_windows])
@@ -164,8 +197,10 @@ class AstropyVisibility(Visibility):
             down = normalise_intervals((downtimes or {}).get(telescope.key, ()))
             if down:
                 s, e = _clip_sorted(s, e, *_complement(down, origin, span_s))
-            starts_by_key[telescope.key], ends_by_key[telescope.key] = _sorted_merged(s, e)
-        return VisibilityArrays(origin, len(targets), keys, starts_by_key, ends_by_key)
+            starts_by_key[telescope.key], ends_by_key[telescope.key] = _united_by_parent(
+                *_sorted_merged(s, e), parent, parents
+            )
+        return VisibilityArrays(origin, parents, keys, starts_by_key, ends_by_key)
 
     def airmass(
         self,
@@ -300,6 +335,166 @@ def _apparent_places(targets: Sequence[SiderealTarget], when: Time) -> _Places:
             moved = catalogue.apply_space_motion(new_obstime=when).transform_to(frame)
         out_ra[moving], out_dec[moving] = moved.ra.rad, moved.dec.rad
     return _Places(out_ra, out_dec)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Orbital targets: two-body ephemerides, and one fixed-star row per sampling step
+
+
+def _as_fixed_stars(
+    targets: Sequence[SiderealTarget | OrbitalTarget],
+    windows: Sequence[tuple[Interval, ...]],
+    constraints: Sequence[ObservingConstraints],
+    sky: _Sky,
+    step_s: float,
+) -> tuple[list[SiderealTarget], list[tuple[Interval, ...]], list[ObservingConstraints], FloatArray]:
+    """The rows the fixed-star machinery works on: a sidereal target is one row; an orbital target is one row per
+    step of ``step_s`` over its windows, at its place in the middle of the step, its windows cut to the step.
+    Also returns each row's target index (rows of one target are contiguous, in order)."""
+    if all(isinstance(target, SiderealTarget) for target in targets):
+        return list(targets), list(windows), list(constraints), np.arange(len(targets))  # type: ignore[arg-type]  # all sidereal, checked just above
+    rows: list[SiderealTarget] = []
+    row_windows: list[tuple[Interval, ...]] = []
+    row_constraints: list[ObservingConstraints] = []
+    parent: list[int] = []
+    for index, (target, intervals, constraint) in enumerate(zip(targets, windows, constraints, strict=True)):
+        if isinstance(target, SiderealTarget):
+            rows.append(target)
+            row_windows.append(intervals)
+            row_constraints.append(constraint)
+            parent.append(index)
+            continue
+        if not intervals:
+            continue
+        first_s = (intervals[0].start - sky.origin).total_seconds()
+        last_s = (intervals[-1].end - sky.origin).total_seconds()
+        edges = np.append(np.arange(first_s, last_s, step_s), last_s)
+        middles = (edges[:-1] + edges[1:]) / 2
+        ra_deg, dec_deg = orbital_places(target, sky.time_at(middles))
+        for k in range(len(middles)):
+            step = Interval(
+                sky.origin + timedelta(seconds=float(edges[k])), sky.origin + timedelta(seconds=float(edges[k + 1]))
+            )
+            cut = intersect_intervals(intervals, (step,))
+            if cut:
+                rows.append(SiderealTarget(float(ra_deg[k]), float(dec_deg[k])))
+                row_windows.append(cut)
+                row_constraints.append(constraint)
+                parent.append(index)
+    return rows, row_windows, row_constraints, np.array(parent, dtype=int)
+
+
+def _united_by_parent(s: FloatArray, e: FloatArray, parent: FloatArray, count: int) -> tuple[FloatArray, FloatArray]:
+    """One row per target from rows of (contiguous) parts: the union of each target's rows' intervals."""
+    if len(parent) == count and np.array_equal(parent, np.arange(count)):
+        return s, e
+    united: list[tuple[FloatArray, FloatArray]] = []
+    for index in range(count):
+        rows = parent == index
+        row_s, row_e = s[rows].ravel(), e[rows].ravel()
+        used = ~np.isnan(row_s)
+        order = np.argsort(row_s[used])
+        united.append(_sorted_merged(row_s[used][order][None, :], row_e[used][order][None, :]))
+    width = max((part_s.shape[1] for part_s, _ in united), default=0)
+    out_s, out_e = np.full((count, width), np.nan), np.full((count, width), np.nan)
+    for index, (part_s, part_e) in enumerate(united):
+        out_s[index, : part_s.shape[1]], out_e[index, : part_e.shape[1]] = part_s[0], part_e[0]
+    return _compact(out_s, out_e)
+
+
+def orbital_places(target: OrbitalTarget, times: Time) -> tuple[FloatArray, FloatArray]:
+    """The target's geocentric astrometric right ascension and declination (ICRS, degrees) at ``times``: the
+    two-body heliocentric position, light time iterated once, less the Earth's heliocentric position."""
+    tt_mjd = np.atleast_1d(times.tt.mjd)
+    with solar_system_ephemeris.set("builtin"):
+        earth = get_body_barycentric("earth", times).xyz.to_value(u.AU)
+        sun = get_body_barycentric("sun", times).xyz.to_value(u.AU)
+    earth_helio = np.atleast_2d((earth - sun).T)
+    geocentric = heliocentric_position(target, tt_mjd) - earth_helio
+    light_days = np.linalg.norm(geocentric, axis=-1) / LIGHT_DAY_AU
+    geocentric = heliocentric_position(target, tt_mjd - light_days) - earth_helio
+    x, y, z = geocentric.T
+    ra_deg = np.mod(np.degrees(np.arctan2(y, x)), 360.0)
+    dec_deg = np.degrees(np.arctan2(z, np.hypot(x, y)))
+    return ra_deg, dec_deg
+
+
+def heliocentric_position(target: OrbitalTarget, tt_mjd: FloatArray) -> FloatArray:
+    """Heliocentric equatorial (ICRS axes, J2000 mean equator) positions in AU, one row per time, of the
+    two-body orbit the elements describe."""
+    e = target.eccentricity
+    if target.scheme == "MPC_COMET":
+        q = float(target.perihelion_distance_au)  # type: ignore[arg-type]  # required for comets (OrbitalTarget)
+        days = tt_mjd - float(target.epoch_of_perihelion_mjd)  # type: ignore[arg-type]  # required for comets
+        if abs(e - 1.0) < 1e-9:
+            x, y = _parabolic(q, days)
+        elif e < 1.0:
+            a = q / (1.0 - e)
+            x, y = _elliptical(a, e, GAUSS_K / a**1.5 * days)
+        else:
+            x, y = _hyperbolic(q / (e - 1.0), e, days)
+    else:
+        a = float(target.mean_distance_au)  # type: ignore[arg-type]  # required for planets (OrbitalTarget)
+        if target.daily_motion_deg_per_day is not None and target.scheme == "JPL_MAJOR_PLANET":
+            motion = math.radians(target.daily_motion_deg_per_day)
+        else:
+            motion = GAUSS_K / a**1.5
+        mean_anomaly = math.radians(target.mean_anomaly_deg or 0.0) + motion * (tt_mjd - target.epoch_of_elements_mjd)
+        x, y = _elliptical(a, e, mean_anomaly)
+    w, node, i = (
+        math.radians(v) for v in (target.arg_perihelion_deg, target.long_asc_node_deg, target.inclination_deg)
+    )
+    p = np.array(
+        [
+            math.cos(w) * math.cos(node) - math.sin(w) * math.sin(node) * math.cos(i),
+            math.cos(w) * math.sin(node) + math.sin(w) * math.cos(node) * math.cos(i),
+            math.sin(w) * math.sin(i),
+        ]
+    )
+    q_axis = np.array(
+        [
+            -math.sin(w) * math.cos(node) - math.cos(w) * math.sin(node) * math.cos(i),
+            -math.sin(w) * math.sin(node) + math.cos(w) * math.cos(node) * math.cos(i),
+            math.cos(w) * math.sin(i),
+        ]
+    )
+    ecliptic = x[:, None] * p[None, :] + y[:, None] * q_axis[None, :]
+    cos_eps, sin_eps = math.cos(OBLIQUITY_J2000_RAD), math.sin(OBLIQUITY_J2000_RAD)
+    xe, ye, ze = ecliptic.T
+    equatorial: FloatArray = np.stack([xe, ye * cos_eps - ze * sin_eps, ye * sin_eps + ze * cos_eps], axis=-1)
+    return equatorial
+
+
+def _elliptical(a: float, e: float, mean_anomaly: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Position in the orbital plane (x towards perihelion) from Kepler's equation E - e sin E = M."""
+    m = np.mod(mean_anomaly + math.pi, 2 * math.pi) - math.pi
+    big_e = m + e * np.sin(m) if e < 0.8 else np.where(m == 0, 0.0, np.pi * np.sign(m))
+    for _ in range(60):
+        step = (big_e - e * np.sin(big_e) - m) / (1.0 - e * np.cos(big_e))
+        big_e = big_e - step
+        if np.all(np.abs(step) < 1e-13):
+            break
+    return a * (np.cos(big_e) - e), a * math.sqrt(1.0 - e * e) * np.sin(big_e)
+
+
+def _parabolic(q: float, days: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Barker's equation in closed form: D + D^3 / 3 = k t / sqrt(2 q^3) with D = tan(nu / 2)."""
+    w = 3.0 * GAUSS_K * days / math.sqrt(2.0 * q**3)
+    root = np.cbrt(w / 2 + np.sqrt(w * w / 4 + 1.0))
+    d = root - 1.0 / root
+    return q * (1.0 - d * d), 2.0 * q * d
+
+
+def _hyperbolic(a: float, e: float, days: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Position in the orbital plane from e sinh H - H = M, with ``a`` the (positive) semi-major axis."""
+    m = GAUSS_K / a**1.5 * days
+    h = np.arcsinh(m / e)
+    for _ in range(100):
+        step = (e * np.sinh(h) - h - m) / (e * np.cosh(h) - 1.0)
+        h = h - step
+        if np.all(np.abs(step) < 1e-13):
+            break
+    return a * (e - np.cosh(h)), a * math.sqrt(e * e - 1.0) * np.sinh(h)
 
 
 class _Sky:

@@ -16,7 +16,14 @@ from domain.drafts import Draft
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
 from domain.requestgroups import ObservationType, Operator, Request, RequestGroup, RequestState
-from domain.visibility import AirmassSeries, Interval, ObservingConstraints, SiderealTarget, TelescopeSite
+from domain.visibility import (
+    AirmassSeries,
+    Interval,
+    ObservingConstraints,
+    OrbitalTarget,
+    SiderealTarget,
+    TelescopeSite,
+)
 
 
 class Clock(Protocol):
@@ -382,14 +389,14 @@ class Visibility(Protocol):
 
     def visible_intervals(
         self,
-        targets: Sequence[SiderealTarget],
+        targets: Sequence[SiderealTarget | OrbitalTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
         downtimes: Mapping[str, Sequence[Interval]] | None = None,
     ) -> list[Mapping[str, tuple[Interval, ...]]]:
-        """Per target i, per telescope key (every telescope present): the normal intervals inside windows[i] when
-        every rule of requests.md 3.8 holds under constraints[i], minus downtimes[key]; edges good to a minute."""
+        """Per target i (sidereal or orbital), per telescope key (every telescope present): the normal intervals
+        inside windows[i] when every rule of requests.md 3.8 holds under constraints[i], minus downtimes[key]."""
         ...
 
     def airmass(

@@ -2,6 +2,11 @@
 intervals its targets are observable in there (through the Visibility port), minus downtimes, and the
 messages when that is not enough.
 
+The port computes ICRS targets and orbital elements of the schemes MPC_MINOR_PLANET, MPC_COMET and
+JPL_MAJOR_PLANET; other orbital schemes refuse the request at this step (requests.md 2.9). SATELLITE and
+HOUR_ANGLE targets are not checked: they add nothing to the intersection, and a request of only those counts its
+whole window.
+
 ``visibility_hooks(visibility)`` is what the composition root hands the request-group use cases: a factory
 that, inside a unit of work, gives validation its two callbacks.
 """
@@ -19,8 +24,10 @@ from domain.instrument_catalogue import Catalogue
 from domain.observatory import Observatory
 from domain.requestgroups import Request, Target, TargetType
 from domain.visibility import (
+    ORBITAL_SCHEMES,
     Interval,
     ObservingConstraints,
+    OrbitalTarget,
     SiderealTarget,
     TelescopeSite,
     intersect_intervals,
@@ -34,6 +41,9 @@ NOT_VISIBLE = (
     "According to the constraints of the request, the target will not be visible within the time window. Check "
     "that the target is in the nighttime sky. Consider modifying the time window or loosening the airmass or lunar "
     "separation constraints. If the target is non sidereal, double check that the provided elements are correct."
+)
+UNSUPPORTED_SCHEME = (
+    "Visibility cannot be computed for orbital scheme {scheme}; use MPC_MINOR_PLANET, MPC_COMET or JPL_MAJOR_PLANET"
 )
 TOO_SHORT = (
     "According to the constraints of the request, the target will only be visible for a maximum of {largest:.2f} "
@@ -75,11 +85,54 @@ def sidereal_target(target: Target) -> SiderealTarget | None:
     )
 
 
-def _pairs(request: Request) -> list[tuple[SiderealTarget, ObservingConstraints]]:
-    """The distinct sidereal (target, constraints) pairs of the request; all must be observable at once."""
-    pairs: list[tuple[SiderealTarget, ObservingConstraints]] = []
+def orbital_target(target: Target) -> OrbitalTarget | None:
+    """The target as the Visibility port takes orbital elements: the schemes it supports only, with their fields
+    (None otherwise; field validation refuses missing fields first)."""
+    scheme = target.scheme
+    if target.type is not TargetType.ORBITAL_ELEMENTS or scheme is None or scheme.value not in ORBITAL_SCHEMES:
+        return None
+    needed = (target.epochofel, target.orbinc, target.longascnode, target.argofperih, target.eccentricity)
+    if any(value is None for value in needed):
+        return None
+    try:
+        return OrbitalTarget(
+            scheme.value,
+            target.epochofel,  # type: ignore[arg-type]  # checked not None just above
+            target.orbinc,  # type: ignore[arg-type]
+            target.longascnode,  # type: ignore[arg-type]
+            target.argofperih,  # type: ignore[arg-type]
+            target.eccentricity,  # type: ignore[arg-type]
+            mean_distance_au=target.meandist,
+            mean_anomaly_deg=target.meananom,
+            daily_motion_deg_per_day=target.dailymot,
+            perihelion_distance_au=target.perihdist,
+            epoch_of_perihelion_mjd=target.epochofperih,
+        )
+    except ValidationError:
+        return None
+
+
+def port_target(target: Target) -> SiderealTarget | OrbitalTarget | None:
+    """The target as the Visibility port takes it, or None when the port cannot check it."""
+    return sidereal_target(target) or orbital_target(target)
+
+
+def unsupported_schemes(request: Request) -> list[str]:
+    """The orbital schemes of the request's targets that the port has no ephemeris for, in order, once each."""
+    found: list[str] = []
     for configuration in request.configurations:
-        target, constraints = sidereal_target(configuration.target), configuration.constraints
+        target = configuration.target
+        scheme = target.scheme.value if target.scheme is not None else ""
+        if target.type is TargetType.ORBITAL_ELEMENTS and scheme and scheme not in ORBITAL_SCHEMES + tuple(found):
+            found.append(scheme)
+    return found
+
+
+def _pairs(request: Request) -> list[tuple[SiderealTarget | OrbitalTarget, ObservingConstraints]]:
+    """The distinct (target, constraints) pairs the port can check; all must be observable at once."""
+    pairs: list[tuple[SiderealTarget | OrbitalTarget, ObservingConstraints]] = []
+    for configuration in request.configurations:
+        target, constraints = port_target(configuration.target), configuration.constraints
         if target is None:
             continue
         pair = (
@@ -100,8 +153,8 @@ def visible_intervals_by_site(
     staff: bool = False,
 ) -> dict[str, tuple[Interval, ...]] | None:
     """Per site, the union over its candidate telescopes of the intervals in which every target of the request
-    is observable (3.8 steps 1-4, before clipping to now); None when the request has no sidereal target (the
-    check is then not made: orbital elements and satellites are not supported by the port yet)."""
+    is observable (3.8 steps 1-4, before clipping to now); None when the request has no target the port can
+    check (the check is then not made: satellites, hour-angle targets, unsupported orbital schemes)."""
     return visible_intervals_by_site_for_each([request], observatory, visibility, [downtimes], staff=staff)[0]
 
 
@@ -116,7 +169,7 @@ def visible_intervals_by_site_for_each(
     """``visible_intervals_by_site`` for each of many requests, ``downtimes[i]`` being request i's, in one call
     of the port: the pressure plot asks about every pending request at once, and the adapter's cost is mostly per
     call. Downtimes are subtracted here, after the port, since they differ by request (by instrument type)."""
-    rows: list[tuple[int, SiderealTarget, ObservingConstraints, tuple[Interval, ...]]] = []
+    rows: list[tuple[int, SiderealTarget | OrbitalTarget, ObservingConstraints, tuple[Interval, ...]]] = []
     telescopes_of: list[list[TelescopeSite]] = []
     answers_of: list[dict[str, tuple[Interval, ...]] | None] = []
     every_telescope: dict[str, TelescopeSite] = {}
@@ -167,7 +220,11 @@ def largest_after(by_site: dict[str, tuple[Interval, ...]], now: datetime) -> fl
 
 
 def visibility_messages(request: Request, largest_s: float) -> list[str]:
-    """The request-level refusals of 3.8 steps 6 and 7."""
+    """The request-level refusals of 3.8 steps 6 and 7, after the one for orbital schemes the port cannot
+    compute (2.9: upstream fails with a server error there)."""
+    unsupported = unsupported_schemes(request)
+    if unsupported:
+        return [UNSUPPORTED_SCHEME.format(scheme=scheme) for scheme in unsupported]
     if largest_s <= 0:
         return [NOT_VISIBLE]
     duration = request.duration or 0
@@ -217,7 +274,7 @@ def visibility_hooks(visibility: Visibility) -> HooksFactory:
                 [r for _, r in missing], observatory, visibility, [request_downtimes(uow, r) for _, r in missing]
             )
             for (key, request), by_site in zip(missing, found, strict=True):
-                # No sidereal target: the check is not made, so the whole window counts.
+                # No target the port can check: the check is not made, so the whole window counts.
                 if by_site is None:
                     windows = [Interval(w.start, w.end) for w in request.windows if w.end > w.start]
                     by_site = {"": normalise_intervals(windows)}

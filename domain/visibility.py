@@ -1,4 +1,4 @@
-"""What the Visibility port speaks: time intervals and their algebra, sidereal targets, constraints, telescope sites.
+"""What the Visibility port speaks: time intervals and their algebra, sidereal and orbital targets, constraints, sites.
 
 Plain frozen data and pure functions, no astronomy library: the ``Visibility`` port (application/ports.py) takes
 and returns these, and the adapter behind it (adapters/astropy_visibility.py) does the astronomy. The rules they
@@ -141,6 +141,56 @@ class SiderealTarget:
     proper_motion_dec_mas_per_yr: float = 0.0
     parallax_mas: float = field(default=0.0, validator=_within(0.0, 2000.0))
     epoch_jyear: float = 2000.0
+
+
+MPC_MINOR_PLANET = "MPC_MINOR_PLANET"
+MPC_COMET = "MPC_COMET"
+JPL_MAJOR_PLANET = "JPL_MAJOR_PLANET"
+# The orbital schemes the port can compute (requests.md 2.9); the others are refused before it is asked.
+ORBITAL_SCHEMES = (MPC_MINOR_PLANET, MPC_COMET, JPL_MAJOR_PLANET)
+_ORBITAL_FIELDS = {
+    MPC_MINOR_PLANET: ("mean_distance_au", "mean_anomaly_deg"),
+    MPC_COMET: ("perihelion_distance_au", "epoch_of_perihelion_mjd"),
+    JPL_MAJOR_PLANET: ("mean_distance_au", "mean_anomaly_deg", "daily_motion_deg_per_day"),
+}
+
+
+@frozen
+class OrbitalTarget:
+    """A solar-system body given by two-body heliocentric elements (requests.md 2.9), referred to the mean
+    ecliptic and equinox of J2000; epochs are MJD (TT).
+
+    ``scheme`` says which elements are used: MPC_MINOR_PLANET the mean distance and mean anomaly at
+    ``epoch_of_elements_mjd`` (mean motion from Kepler's third law); JPL_MAJOR_PLANET the same with the given daily
+    motion; MPC_COMET the perihelion distance and time (elliptical, parabolic or hyperbolic by the eccentricity).
+    """
+
+    scheme: str = field(validator=lambda _i, _a, value: _check_scheme(value))
+    epoch_of_elements_mjd: float
+    inclination_deg: float = field(validator=_within(0.0, 180.0))
+    long_asc_node_deg: float
+    arg_perihelion_deg: float
+    eccentricity: float = field(validator=_within(0.0, 1e6))
+    mean_distance_au: float | None = None
+    mean_anomaly_deg: float | None = None
+    daily_motion_deg_per_day: float | None = None
+    perihelion_distance_au: float | None = None
+    epoch_of_perihelion_mjd: float | None = None
+
+    def __attrs_post_init__(self) -> None:
+        missing = [name for name in _ORBITAL_FIELDS[self.scheme] if getattr(self, name) is None]
+        if missing:
+            raise ValidationError.general(f"Orbital elements of scheme {self.scheme} need {', '.join(missing)}.")
+        if self.scheme != MPC_COMET and self.eccentricity >= 1.0:
+            raise ValidationError.general(f"Scheme {self.scheme} needs an elliptical orbit (eccentricity below 1).")
+        distance = self.perihelion_distance_au if self.scheme == MPC_COMET else self.mean_distance_au
+        if distance is not None and not distance > 0:
+            raise ValidationError.general(f"Orbital elements of scheme {self.scheme} need a positive distance.")
+
+
+def _check_scheme(scheme: str) -> None:
+    if scheme not in ORBITAL_SCHEMES:
+        raise ValidationError.on("scheme", f"Visibility supports the schemes {', '.join(ORBITAL_SCHEMES)}.")
 
 
 @frozen

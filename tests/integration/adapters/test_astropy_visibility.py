@@ -16,14 +16,25 @@ import astropy.units as u
 import attrs
 import numpy as np
 import pytest
-from astropy.coordinates import AltAz, EarthLocation, HADec, SkyCoord, get_body, get_sun
+from astropy.coordinates import (
+    GCRS,
+    AltAz,
+    EarthLocation,
+    HADec,
+    HeliocentricMeanEcliptic,
+    SkyCoord,
+    get_body,
+    get_sun,
+    solar_system_ephemeris,
+)
 from astropy.time import Time
 
-from adapters.astropy_visibility import AstropyVisibility
+from adapters.astropy_visibility import AstropyVisibility, orbital_places
 from domain.visibility import (
     MOON_DOWN_ALT_DEG,
     Interval,
     ObservingConstraints,
+    OrbitalTarget,
     SiderealTarget,
     TelescopeSite,
     longest_interval,
@@ -444,3 +455,154 @@ def test_a_window_across_a_leap_second_is_computed(
     elp = telescopes["elp.doma.1m0a"]
     (answer,) = visibility.visible_intervals([P0_TARGET], [elp], [[window]], [ObservingConstraints(max_airmass=2.0)])
     assert len(answer[elp.key]) > 80  # one interval a night, most nights of three months
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Orbital elements (requests.md 2.9, 3.8): the two-body place against an independent solution, and intervals
+
+R29 = OrbitalTarget(
+    "MPC_MINOR_PLANET",
+    epoch_of_elements_mjd=57660.0,
+    inclination_deg=9.79429,
+    long_asc_node_deg=122.89434,
+    arg_perihelion_deg=78.32783,
+    eccentricity=0.5391962,
+    mean_distance_au=0.770117,
+    mean_anomaly_deg=165.68604,
+)
+R31 = OrbitalTarget(
+    "MPC_COMET",
+    epoch_of_elements_mjd=57660.0,
+    inclination_deg=9.79429,
+    long_asc_node_deg=122.89434,
+    arg_perihelion_deg=78.32783,
+    eccentricity=0.99,
+    perihelion_distance_au=1.0,
+    epoch_of_perihelion_mjd=57400.0,
+)
+THIRTY_DAYS = Interval(datetime(2016, 9, 29, tzinfo=UTC), datetime(2016, 10, 29, tzinfo=UTC))
+ORBIT_PLACE_TOLERANCE_DEG = 0.02  # aberration (0.006 deg) and light time differ between the two on purpose
+
+
+def independent_minor_planet(target: OrbitalTarget, times: Time) -> SkyCoord:
+    """The minor planet's heliocentric position written independently of the adapter: Kepler's equation by
+    bisection, the true anomaly, and astropy's own heliocentric mean ecliptic frame (J2000) for the rest."""
+    assert target.mean_distance_au is not None
+    assert target.mean_anomaly_deg is not None
+    a, e = target.mean_distance_au, target.eccentricity
+    days = times.tt.mjd - target.epoch_of_elements_mjd
+    mean_anomaly = np.mod(np.radians(target.mean_anomaly_deg) + 0.01720209895 / a**1.5 * days, 2 * np.pi)
+    low, high = np.zeros_like(mean_anomaly), np.full_like(mean_anomaly, 2 * np.pi)
+    for _ in range(60):  # E - e sin E grows monotonically from 0 to 2 pi
+        middle = (low + high) / 2
+        too_small = middle - e * np.sin(middle) < mean_anomaly
+        low, high = np.where(too_small, middle, low), np.where(too_small, high, middle)
+    eccentric = (low + high) / 2
+    true_anomaly = 2 * np.arctan2(np.sqrt(1 + e) * np.sin(eccentric / 2), np.sqrt(1 - e) * np.cos(eccentric / 2))
+    radius = a * (1 - e * np.cos(eccentric))
+    u_arg = true_anomaly + np.radians(target.arg_perihelion_deg)
+    node, inclination = np.radians(target.long_asc_node_deg), np.radians(target.inclination_deg)
+    x = radius * (np.cos(node) * np.cos(u_arg) - np.sin(node) * np.sin(u_arg) * np.cos(inclination))
+    y = radius * (np.sin(node) * np.cos(u_arg) + np.cos(node) * np.sin(u_arg) * np.cos(inclination))
+    z = radius * np.sin(u_arg) * np.sin(inclination)
+    return SkyCoord(
+        x=x * u.AU,
+        y=y * u.AU,
+        z=z * u.AU,
+        representation_type="cartesian",
+        frame=HeliocentricMeanEcliptic(equinox="J2000", obstime=times),
+    )
+
+
+def test_a_minor_planets_place_agrees_with_an_independent_kepler_solution() -> None:
+    times = Time("2016-09-29T00:00:00") + np.linspace(0, 60, 61) * u.day
+    ra_deg, dec_deg = orbital_places(R29, times)
+    with solar_system_ephemeris.set("builtin"):
+        reference = independent_minor_planet(R29, times).transform_to(GCRS(obstime=times))
+    # GCRS axes are ICRS axes; compare the directions as such (the GCRS place includes aberration).
+    theirs = SkyCoord(ra=reference.ra, dec=reference.dec, frame="icrs")
+    ours = SkyCoord(ra=ra_deg * u.deg, dec=dec_deg * u.deg, frame="icrs")
+    assert float(ours.separation(theirs).deg.max()) < ORBIT_PLACE_TOLERANCE_DEG
+
+
+def test_a_comets_place_is_continuous_across_the_parabolic_eccentricity() -> None:
+    """The elliptical, parabolic and hyperbolic solutions meet at e = 1 (a month before and after perihelion)."""
+    times = Time(57400.0 + np.array([-30.0, -1.0, 0.0, 5.0, 30.0]), format="mjd", scale="tt")
+    places = [
+        SkyCoord(*(angle * u.deg for angle in orbital_places(attrs.evolve(R31, eccentricity=e), times)))
+        for e in (1.0 - 1e-6, 1.0, 1.0 + 1e-6)
+    ]
+    assert float(places[0].separation(places[1]).deg.max()) < 1e-3
+    assert float(places[2].separation(places[1]).deg.max()) < 1e-3
+
+
+def visible_orbital_by_astropy(
+    telescope: TelescopeSite, target: OrbitalTarget, constraints: ObservingConstraints, moments: Sequence[datetime]
+) -> np.ndarray:
+    """Whether every rule of 3.8 holds for a minor planet at each moment, from the independent place (seen from
+    the site itself: astropy applies the parallax, which the adapter leaves out)."""
+    location = _location(telescope)
+    times = Time(list(moments))
+    altaz = AltAz(obstime=times, location=location)
+    with solar_system_ephemeris.set("builtin"):
+        body = independent_minor_planet(target, times).transform_to(altaz)
+        moon = get_body("moon", times, ephemeris="builtin").transform_to(altaz)
+    sun = get_sun(times)
+    elongation = sun.separation(get_body("moon", times, ephemeris="builtin")).rad
+    hour_angle_h = body.transform_to(HADec(obstime=times, location=location)).ha.wrap_at(12 * u.hourangle).hour
+    ha_low, ha_high = telescope.hour_angle_range_h
+    visible: np.ndarray = (
+        (body.alt.deg > max(constraints.min_altitude_deg, telescope.horizon_deg))
+        & (body.alt.deg < 90 - telescope.zenith_blind_spot_deg)
+        & (hour_angle_h >= ha_low)
+        & (hour_angle_h <= ha_high)
+        & (sun.transform_to(altaz).alt.deg < constraints.twilight_sun_alt_deg)
+        & (body.separation(moon).deg > constraints.min_lunar_distance_deg)
+        & ((elongation >= 0) | (constraints.max_lunar_phase >= 1.0))
+    )
+    return visible
+
+
+def test_r29s_minor_planet_is_visible_where_astropy_says_over_thirty_days(
+    visibility: AstropyVisibility, telescopes: dict[str, TelescopeSite]
+) -> None:
+    telescope = telescopes["lsc.doma.1m0a"]
+    constraints = ObservingConstraints(max_airmass=2.0)
+    (answer,) = visibility.visible_intervals([R29], [telescope], [[THIRTY_DAYS]], [constraints])
+    intervals = answer[telescope.key]
+    assert len(intervals) >= 25  # most nights
+    edges = [moment for interval in intervals for moment in (interval.start, interval.end)]
+    moments = [THIRTY_DAYS.start + timedelta(minutes=23 * k) for k in range(30 * 24 * 60 // 23)]
+    # Away from the edges only: the adapter ignores the parallax and treats the place as fixed for an hour.
+    clear = [m for m in moments if all(abs((m - edge).total_seconds()) > 180 for edge in edges)]
+    expected = visible_orbital_by_astropy(telescope, R29, constraints, clear)
+    got = np.array([covered(intervals, m) for m in clear])
+    assert got.sum() > 100
+    assert (got == expected).mean() == 1.0
+
+
+def test_r31s_comet_gets_intervals_over_thirty_days(
+    visibility: AstropyVisibility, telescopes: dict[str, TelescopeSite]
+) -> None:
+    keys = ["lsc.doma.1m0a", "coj.doma.1m0a", "elp.doma.1m0a"]
+    (answer,) = visibility.visible_intervals(
+        [R31], [telescopes[k] for k in keys], [[THIRTY_DAYS]], [ObservingConstraints(max_airmass=2.0)]
+    )
+    for key in keys:
+        assert answer[key], key
+        assert all(THIRTY_DAYS.start <= i.start < i.end <= THIRTY_DAYS.end for i in answer[key])
+
+
+def test_sidereal_and_orbital_targets_are_answered_in_their_order(
+    visibility: AstropyVisibility, telescopes: dict[str, TelescopeSite]
+) -> None:
+    telescope = telescopes["lsc.doma.1m0a"]
+    window = [Interval(THIRTY_DAYS.start, THIRTY_DAYS.start + timedelta(days=3))]
+    together = visibility.visible_intervals(
+        [P0_TARGET, R29, P0_TARGET], [telescope], [window] * 3, [P0_CONSTRAINTS] * 3
+    )
+    (alone,) = visibility.visible_intervals([R29], [telescope], [window], [P0_CONSTRAINTS])
+    (star,) = visibility.visible_intervals([P0_TARGET], [telescope], [window], [P0_CONSTRAINTS])
+    assert together[1] == alone
+    assert together[0] == together[2] == star
+    assert alone[telescope.key] != star[telescope.key]

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
+import pytest
 
 from application.request_visibility import (
     NOT_VISIBLE,
@@ -21,6 +22,7 @@ from domain.requestgroups import Configuration, InstrumentConfig, Location, Requ
 from domain.visibility import (
     Interval,
     ObservingConstraints,
+    OrbitalTarget,
     SiderealTarget,
     TelescopeSite,
     subtract_intervals,
@@ -158,3 +160,91 @@ def test_requests_without_a_sidereal_target_are_not_checked() -> None:
         satellite.configurations[0], target=Target("sat", "SATELLITE", altitude=30, azimuth=20)
     )
     assert visible_intervals_by_site(satellite, demo_observatory(), SkyDouble(), {}) is None
+
+
+R29_ELEMENTS = {
+    "epochofel": 57660.0,
+    "orbinc": 9.79429,
+    "longascnode": 122.89434,
+    "argofperih": 78.32783,
+    "meandist": 0.770117,
+    "meananom": 165.68604,
+    "eccentricity": 0.5391962,
+}
+COMET_ELEMENTS = {**R29_ELEMENTS, "eccentricity": 0.99, "perihdist": 1.0, "epochofperih": 57400.0}
+
+
+def with_targets(*targets: Target) -> Request:
+    """The reference request with its configurations pointed at these targets, one each."""
+    r = request(*[(1, 1)] * len(targets))
+    for index, target in enumerate(targets):
+        r.configurations[index] = attrs.evolve(r.configurations[index], target=target)
+    return r
+
+
+class RecordingSky(SkyDouble):
+    """The SkyDouble, keeping the targets the port was asked about."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[SiderealTarget | OrbitalTarget] = []
+
+    def visible_intervals(
+        self,
+        targets: Sequence[SiderealTarget | OrbitalTarget],  # type: ignore[override]  # the double's own is sidereal
+        telescopes: Sequence[TelescopeSite],
+        windows: Sequence[Sequence[Interval]],
+        constraints: Sequence[ObservingConstraints],
+        downtimes: Mapping[str, Sequence[Interval]] | None = None,
+    ) -> list[Mapping[str, tuple[Interval, ...]]]:
+        self.targets.extend(targets)
+        return super().visible_intervals(targets, telescopes, windows, constraints, downtimes)  # type: ignore[arg-type]
+
+
+def test_orbital_targets_of_the_supported_schemes_reach_the_port() -> None:
+    sky = RecordingSky()
+    r = with_targets(
+        Target("r29", "ORBITAL_ELEMENTS", scheme="MPC_MINOR_PLANET", **R29_ELEMENTS),
+        Target("r31", "ORBITAL_ELEMENTS", scheme="MPC_COMET", **COMET_ELEMENTS),
+        Target("jupiter", "ORBITAL_ELEMENTS", scheme="JPL_MAJOR_PLANET", dailymot=0.083, **R29_ELEMENTS),
+    )
+    assert visible_intervals_by_site(r, demo_observatory(), sky, {}) is not None
+    assert [(t.scheme, t.eccentricity) for t in sky.targets if isinstance(t, OrbitalTarget)] == [
+        ("MPC_MINOR_PLANET", 0.5391962),
+        ("MPC_COMET", 0.99),
+        ("JPL_MAJOR_PLANET", 0.5391962),
+    ]
+    comet = sky.targets[1]
+    assert isinstance(comet, OrbitalTarget)
+    assert (comet.perihelion_distance_au, comet.epoch_of_perihelion_mjd) == (1.0, 57400.0)
+    assert visibility_messages(r, 3600) == []
+
+
+@pytest.mark.parametrize("scheme", ["ASA_MAJOR_PLANET", "ASA_MINOR_PLANET", "ASA_COMET", "JPL_MINOR_PLANET"])
+def test_orbital_schemes_without_an_ephemeris_refuse_the_request_with_a_clear_message(scheme: str) -> None:
+    target = Target(
+        "x", "ORBITAL_ELEMENTS", scheme=scheme, longofperih=1.0, meanlong=2.0, dailymot=0.1, **COMET_ELEMENTS
+    )
+    r = with_targets(Target.icrs("star", 1, 1), target)
+    sky = RecordingSky()
+    by_site = visible_intervals_by_site(r, demo_observatory(), sky, {})
+    assert by_site is not None  # the star is still checked; the scheme is not asked about
+    assert all(isinstance(t, SiderealTarget) for t in sky.targets)
+    assert visibility_messages(r, 10 * 3600) == [
+        f"Visibility cannot be computed for orbital scheme {scheme}; use MPC_MINOR_PLANET, MPC_COMET or "
+        "JPL_MAJOR_PLANET"
+    ]
+    alone = with_targets(target)
+    assert visible_intervals_by_site(alone, demo_observatory(), RecordingSky(), {}) is None
+    assert visibility_messages(alone, 10 * 3600) == visibility_messages(r, 10 * 3600)
+
+
+def test_satellite_and_hour_angle_targets_stay_unchecked() -> None:
+    r = with_targets(
+        Target("sat", "SATELLITE", altitude=30, azimuth=20),
+        Target("ha", "HOUR_ANGLE", hour_angle=1.0, dec=-20.0),
+    )
+    sky = RecordingSky()
+    assert visible_intervals_by_site(r, demo_observatory(), sky, {}) is None
+    assert sky.targets == []
+    assert visibility_messages(r, 3600) == []
