@@ -20,10 +20,11 @@ the rest for all targets and telescopes at once:
 **Orbital targets** (two-body elements, requests.md 2.9) are sampled every ``orbit_step_s`` (an hour): their
 geocentric astrometric place from a Kepler solution (elliptical, parabolic or hyperbolic) less the Earth's
 heliocentric position (``builtin`` ephemeris), with one light-time iteration. Each sample stands for its step as a
-fixed star: the target becomes one row per step, its windows cut to that step, and the rows' intervals are united
-again at the end. Its motion within half a step (well under 0.1 deg for anything but a close approach) moves edges
-by seconds. The place is geocentric: the diurnal parallax (8.8"/distance in AU) is ignored, which matters only for
-objects within a few lunar distances.
+fixed star: the target becomes one row per step, its windows cut to that step, computed a week at a time (so the
+lunar rules' rows x samples arrays stay small), and the rows' intervals are united again at the end. Its motion
+within half a step (well under 0.1 deg for anything but a close approach) moves edges by seconds. The place is
+geocentric: the diurnal parallax (8.8"/distance in AU) is ignored, which matters only for objects within a few
+lunar distances.
 
 Approximations, each far below the one-minute edge accuracy requests.md 3.8 asks for: the target's apparent place
 is computed once, at the middle of the span (its drift from aberration and precession is ~20"/month, i.e. about a
@@ -81,6 +82,8 @@ MOON_SCREEN_MARGIN_DEG = 1.5
 GAUSS_K = 0.01720209895  # the Gaussian gravitational constant: radians per day for a 1 AU orbit around the sun
 OBLIQUITY_J2000_RAD = math.radians(84381.448 / 3600.0)  # the mean obliquity of the ecliptic at J2000
 LIGHT_DAY_AU = 173.1446326846693  # the distance light travels in a day, in AU
+NO_SECONDS = np.empty(0)
+ORBIT_CHUNK = timedelta(days=7)  # orbital targets are computed a week of windows at a time (see _compute)
 
 
 def configure_offline_astropy() -> None:
@@ -166,14 +169,60 @@ class AstropyVisibility(Visibility):
         starts = [w[0].start for w in normal_windows if w]
         if not starts or not telescopes:
             return VisibilityArrays.empty(len(targets), keys)
+        sidereal = [i for i, target in enumerate(targets) if isinstance(target, SiderealTarget)]
+        if len(sidereal) == len(targets):
+            return self._compute_fixed(targets, telescopes, normal_windows, constraints, downtimes)  # type: ignore[arg-type]  # all sidereal, checked just above
+        # An orbital target is one row per sampling step; a week of them at a time keeps the rows x moon-samples
+        # arrays of the lunar rules small (a semester of steps against a semester of moon would take gigabytes).
+        parts: list[tuple[VisibilityArrays, list[int]]] = []
+        if sidereal:
+            fixed = self._compute_fixed(
+                [targets[i] for i in sidereal],  # type: ignore[misc]  # sidereal by construction
+                telescopes,
+                [normal_windows[i] for i in sidereal],
+                [constraints[i] for i in sidereal],
+                downtimes,
+            )
+            parts.append((fixed, sidereal))
+        orbital = [i for i, target in enumerate(targets) if isinstance(target, OrbitalTarget)]
+        origin = min(normal_windows[i][0].start for i in orbital if normal_windows[i])
+        latest = max(normal_windows[i][-1].end for i in orbital if normal_windows[i])
+        earth = _EarthTable(Time(origin), (latest - origin).total_seconds() / 86400.0)
+        while origin < latest:
+            piece = (Interval(origin, min(latest, origin + ORBIT_CHUNK)),)
+            rows: list[SiderealTarget] = []
+            row_windows: list[tuple[Interval, ...]] = []
+            row_constraints: list[ObservingConstraints] = []
+            parent: list[int] = []
+            for index in orbital:
+                cut = intersect_intervals(normal_windows[index], piece)
+                if cut:
+                    stars, star_windows = _orbital_rows(targets[index], cut, self._orbit_step_s, earth)  # type: ignore[arg-type]  # orbital by construction
+                    rows += stars
+                    row_windows += star_windows
+                    row_constraints += [constraints[index]] * len(stars)
+                    parent += [index] * len(stars)
+            if rows:
+                parts.append((self._compute_fixed(rows, telescopes, row_windows, row_constraints, downtimes), parent))
+            origin = piece[0].end
+        return _united(parts, min(starts), len(targets), keys)
+
+    def _compute_fixed(
+        self,
+        targets: Sequence[SiderealTarget],
+        telescopes: Sequence[TelescopeSite],
+        normal_windows: Sequence[tuple[Interval, ...]],
+        constraints: Sequence[ObservingConstraints],
+        downtimes: Mapping[str, Sequence[Interval]] | None,
+    ) -> VisibilityArrays:
+        keys = [telescope.key for telescope in telescopes]
+        starts = [w[0].start for w in normal_windows if w]
+        if not starts:
+            return VisibilityArrays.empty(len(targets), keys)
         origin = min(starts)
         span_s = max((w[-1].end - origin).total_seconds() for w in normal_windows if w)
         sky = _Sky(origin, span_s, self._ephemeris_step_s)
-        parents = len(targets)
-        fixed, normal_windows, constraints, parent = _as_fixed_stars(
-            targets, normal_windows, constraints, sky, self._orbit_step_s
-        )
-        places = _apparent_places(fixed, sky.time_at(span_s / 2))
+        places = _apparent_places(targets, sky.time_at(span_s / 2))
         window_s, window_e = _padded_windows(normal_windows, origin)
         hull_s = window_s[:, 0]
         hull_e = np.array([(w[-1].end - origin).total_seconds() if w else np.nan for w in normal_windows])
@@ -197,10 +246,8 @@ class AstropyVisibility(Visibility):
             down = normalise_intervals((downtimes or {}).get(telescope.key, ()))
             if down:
                 s, e = _clip_sorted(s, e, *_complement(down, origin, span_s))
-            starts_by_key[telescope.key], ends_by_key[telescope.key] = _united_by_parent(
-                *_sorted_merged(s, e), parent, parents
-            )
-        return VisibilityArrays(origin, parents, keys, starts_by_key, ends_by_key)
+            starts_by_key[telescope.key], ends_by_key[telescope.key] = _sorted_merged(s, e)
+        return VisibilityArrays(origin, len(targets), keys, starts_by_key, ends_by_key)
 
     def airmass(
         self,
@@ -341,75 +388,97 @@ def _apparent_places(targets: Sequence[SiderealTarget], when: Time) -> _Places:
 # Orbital targets: two-body ephemerides, and one fixed-star row per sampling step
 
 
-def _as_fixed_stars(
-    targets: Sequence[SiderealTarget | OrbitalTarget],
-    windows: Sequence[tuple[Interval, ...]],
-    constraints: Sequence[ObservingConstraints],
-    sky: _Sky,
-    step_s: float,
-) -> tuple[list[SiderealTarget], list[tuple[Interval, ...]], list[ObservingConstraints], FloatArray]:
-    """The rows the fixed-star machinery works on: a sidereal target is one row; an orbital target is one row per
-    step of ``step_s`` over its windows, at its place in the middle of the step, its windows cut to the step.
-    Also returns each row's target index (rows of one target are contiguous, in order)."""
-    if all(isinstance(target, SiderealTarget) for target in targets):
-        return list(targets), list(windows), list(constraints), np.arange(len(targets))  # type: ignore[arg-type]  # all sidereal, checked just above
+def _orbital_rows(
+    target: OrbitalTarget, intervals: tuple[Interval, ...], step_s: float, earth: _EarthTable
+) -> tuple[list[SiderealTarget], list[tuple[Interval, ...]]]:
+    """One fixed star per step of ``step_s`` over the intervals, at the target's place in the middle of the step,
+    with the intervals cut to the step (steps outside them left out)."""
+    origin = intervals[0].start
+    edges = np.append(np.arange(0.0, (intervals[-1].end - origin).total_seconds(), step_s), 0.0)
+    edges[-1] = (intervals[-1].end - origin).total_seconds()
+    middles = (edges[:-1] + edges[1:]) / 2
+    start_time = Time(origin)
+    start_time.format = "jd"  # as _Sky does: a leap second has no datetime
+    ra_deg, dec_deg = orbital_places(target, start_time + middles * u.s, earth)
     rows: list[SiderealTarget] = []
     row_windows: list[tuple[Interval, ...]] = []
-    row_constraints: list[ObservingConstraints] = []
-    parent: list[int] = []
-    for index, (target, intervals, constraint) in enumerate(zip(targets, windows, constraints, strict=True)):
-        if isinstance(target, SiderealTarget):
-            rows.append(target)
-            row_windows.append(intervals)
-            row_constraints.append(constraint)
-            parent.append(index)
-            continue
-        if not intervals:
-            continue
-        first_s = (intervals[0].start - sky.origin).total_seconds()
-        last_s = (intervals[-1].end - sky.origin).total_seconds()
-        edges = np.append(np.arange(first_s, last_s, step_s), last_s)
-        middles = (edges[:-1] + edges[1:]) / 2
-        ra_deg, dec_deg = orbital_places(target, sky.time_at(middles))
-        for k in range(len(middles)):
-            step = Interval(
-                sky.origin + timedelta(seconds=float(edges[k])), sky.origin + timedelta(seconds=float(edges[k + 1]))
+    for k in range(len(middles)):
+        step = Interval(origin + timedelta(seconds=float(edges[k])), origin + timedelta(seconds=float(edges[k + 1])))
+        cut = intersect_intervals(intervals, (step,))
+        if cut:
+            rows.append(SiderealTarget(float(ra_deg[k]), float(dec_deg[k])))
+            row_windows.append(cut)
+    return rows, row_windows
+
+
+def _united(
+    parts: Sequence[tuple[VisibilityArrays, Sequence[int]]], origin: datetime, count: int, keys: Sequence[str]
+) -> VisibilityArrays:
+    """One answer from parts computed separately: each part's rows belong to the targets listed with it, and a
+    target's rows are united."""
+    if not parts:
+        return VisibilityArrays.empty(count, keys)
+    # Where each target's rows are in each part (a part lists a target's rows contiguously).
+    slices: list[list[tuple[int, slice]]] = [[] for _ in range(count)]
+    for number, (_, rows) in enumerate(parts):
+        listed = np.asarray(rows, dtype=int)
+        firsts = np.flatnonzero(np.diff(listed, prepend=-1))
+        for first, last in zip(firsts.tolist(), [*firsts[1:].tolist(), len(listed)], strict=True):
+            slices[int(listed[first])].append((number, slice(first, last)))
+    shifts = [(part.origin - origin).total_seconds() for part, _ in parts]
+    starts_by_key: dict[str, FloatArray] = {}
+    ends_by_key: dict[str, FloatArray] = {}
+    for key in keys:
+        united: list[tuple[FloatArray, FloatArray]] = []
+        for pieces in slices:
+            row_s = np.concatenate(
+                [parts[n][0].starts[key][rows].ravel() + shifts[n] for n, rows in pieces] or [NO_SECONDS]
             )
-            cut = intersect_intervals(intervals, (step,))
-            if cut:
-                rows.append(SiderealTarget(float(ra_deg[k]), float(dec_deg[k])))
-                row_windows.append(cut)
-                row_constraints.append(constraint)
-                parent.append(index)
-    return rows, row_windows, row_constraints, np.array(parent, dtype=int)
+            row_e = np.concatenate(
+                [parts[n][0].ends[key][rows].ravel() + shifts[n] for n, rows in pieces] or [NO_SECONDS]
+            )
+            used = ~np.isnan(row_s)
+            by_start = np.argsort(row_s[used])
+            united.append(_sorted_merged(row_s[used][by_start][None, :], row_e[used][by_start][None, :]))
+        out_width = max((part_s.shape[1] for part_s, _ in united), default=0)
+        out_s, out_e = np.full((count, out_width), np.nan), np.full((count, out_width), np.nan)
+        for index, (part_s, part_e) in enumerate(united):
+            out_s[index, : part_s.shape[1]], out_e[index, : part_e.shape[1]] = part_s[0], part_e[0]
+        starts_by_key[key], ends_by_key[key] = _compact(out_s, out_e)
+    return VisibilityArrays(origin, count, keys, starts_by_key, ends_by_key)
 
 
-def _united_by_parent(s: FloatArray, e: FloatArray, parent: FloatArray, count: int) -> tuple[FloatArray, FloatArray]:
-    """One row per target from rows of (contiguous) parts: the union of each target's rows' intervals."""
-    if len(parent) == count and np.array_equal(parent, np.arange(count)):
-        return s, e
-    united: list[tuple[FloatArray, FloatArray]] = []
-    for index in range(count):
-        rows = parent == index
-        row_s, row_e = s[rows].ravel(), e[rows].ravel()
-        used = ~np.isnan(row_s)
-        order = np.argsort(row_s[used])
-        united.append(_sorted_merged(row_s[used][order][None, :], row_e[used][order][None, :]))
-    width = max((part_s.shape[1] for part_s, _ in united), default=0)
-    out_s, out_e = np.full((count, width), np.nan), np.full((count, width), np.nan)
-    for index, (part_s, part_e) in enumerate(united):
-        out_s[index, : part_s.shape[1]], out_e[index, : part_e.shape[1]] = part_s[0], part_e[0]
-    return _compact(out_s, out_e)
+class _EarthTable:
+    """The Earth's heliocentric position (AU, ICRS axes) every hour from ``start`` for ``days``, interpolated
+    linearly in between (its orbit bends by 1e-7 AU in an hour): one ephemeris call for all orbital targets."""
+
+    def __init__(self, start: Time, days: float) -> None:
+        grid_days = (np.arange(math.ceil(days * 24) + 4) - 1) / 24.0
+        times = start + grid_days * u.day
+        with solar_system_ephemeris.set("builtin"):
+            earth = get_body_barycentric("earth", times).xyz.to_value(u.AU)
+            sun = get_body_barycentric("sun", times).xyz.to_value(u.AU)
+        self.grid_mjd = start.tt.mjd + grid_days
+        self.xyz = (earth - sun).T
+
+    def at(self, tt_mjd: FloatArray) -> FloatArray:
+        return _interpolate(tt_mjd, self.grid_mjd, self.xyz)
 
 
-def orbital_places(target: OrbitalTarget, times: Time) -> tuple[FloatArray, FloatArray]:
+def orbital_places(
+    target: OrbitalTarget, times: Time, earth: _EarthTable | None = None
+) -> tuple[FloatArray, FloatArray]:
     """The target's geocentric astrometric right ascension and declination (ICRS, degrees) at ``times``: the
-    two-body heliocentric position, light time iterated once, less the Earth's heliocentric position."""
+    two-body heliocentric position, light time iterated once, less the Earth's heliocentric position (from
+    ``earth`` when given, else computed at each time)."""
     tt_mjd = np.atleast_1d(times.tt.mjd)
-    with solar_system_ephemeris.set("builtin"):
-        earth = get_body_barycentric("earth", times).xyz.to_value(u.AU)
-        sun = get_body_barycentric("sun", times).xyz.to_value(u.AU)
-    earth_helio = np.atleast_2d((earth - sun).T)
+    if earth is not None:
+        earth_helio = earth.at(tt_mjd)
+    else:
+        with solar_system_ephemeris.set("builtin"):
+            earth_xyz = get_body_barycentric("earth", times).xyz.to_value(u.AU)
+            sun_xyz = get_body_barycentric("sun", times).xyz.to_value(u.AU)
+        earth_helio = np.atleast_2d((earth_xyz - sun_xyz).T)
     geocentric = heliocentric_position(target, tt_mjd) - earth_helio
     light_days = np.linalg.norm(geocentric, axis=-1) / LIGHT_DAY_AU
     geocentric = heliocentric_position(target, tt_mjd - light_days) - earth_helio
