@@ -606,3 +606,20 @@ def test_sidereal_and_orbital_targets_are_answered_in_their_order(
     assert together[1] == alone
     assert together[0] == together[2] == star
     assert alone[telescope.key] != star[telescope.key]
+
+
+def test_a_night_across_the_weekly_pieces_of_an_orbital_target_is_one_interval(
+    visibility: AstropyVisibility, telescopes: dict[str, TelescopeSite]
+) -> None:
+    """Orbital targets are computed a week at a time from their first window start; the pieces join seamlessly,
+    and a target without windows gets nothing."""
+    telescope = telescopes["cpt.doma.1m0a"]
+    start = datetime(2016, 10, 1, tzinfo=UTC)
+    boundary = start + timedelta(days=7)  # 02:00 local time at Sutherland: the target is up across it
+    window = [Interval(start, start + timedelta(days=14))]
+    answer = visibility.visible_intervals([R29, R29], [telescope], [window, []], [P0_CONSTRAINTS] * 2)
+    intervals = answer[0][telescope.key]
+    (across,) = [i for i in intervals if i.start <= boundary <= i.end]
+    assert across.start < boundary - timedelta(minutes=10)
+    assert across.end > boundary + timedelta(minutes=10)
+    assert answer[1][telescope.key] == ()
