@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from application.ports import UnitOfWork
+from application.ports import RequestGroupQuery, UnitOfWork
 from domain.accounts import PROFILE_FLAGS, PROFILE_TEXTS, User
 from domain.errors import NotFoundError
 from domain.permissions import Action, Actor, allowed, can_read, require
@@ -64,7 +64,6 @@ def proposal_view(proposal: Proposal, users: Mapping[int, User], actor: Actor, r
         "tags": list(proposal.tags),
         "cis_see_all_requests": proposal.cis_see_all_requests,
         "pis": [_person(users.get(pi), with_contact=member_view) for pi in proposal.pi_ids()],
-        # Request groups arrive with the requests issue; until then a proposal has none.
         "requestgroup_count": request_group_count,
         "coi_count": sum(1 for m in proposal.memberships if m.role is Role.CI),
         "timeallocation_set": [allocation_view(a, proposal.id) for a in proposal.allocations],
@@ -119,7 +118,7 @@ def list_proposals(
             and (tac_priority is None or p.tac_priority == tac_priority)
         ]
         users = _users_of(uow, found)
-    return [proposal_view(p, users, actor) for p in found]
+        return [proposal_view(p, users, actor, _group_count(uow, p.id)) for p in found]
 
 
 def get_proposal(uow: UnitOfWork, actor: Actor, proposal_id: str) -> View:
@@ -130,7 +129,13 @@ def get_proposal(uow: UnitOfWork, actor: Actor, proposal_id: str) -> View:
             raise NotFoundError(f"proposal {proposal_id}")
         require(Action.READ_PROPOSAL, actor, proposal)
         users = _users_of(uow, [proposal])
-    return proposal_view(proposal, users, actor)
+        return proposal_view(proposal, users, actor, _group_count(uow, proposal.id))
+
+
+def _group_count(uow: UnitOfWork, proposal_id: str) -> int:
+    """How many request groups the proposal has (every member's: the PI's count, as upstream shows it)."""
+    count, _ = uow.request_groups.search(RequestGroupQuery(proposal=proposal_id, limit=1))
+    return count
 
 
 def proposal_tags(uow: UnitOfWork, actor: Actor) -> list[str]:
@@ -203,7 +208,15 @@ def semester_time_allocations(uow: UnitOfWork, actor: Actor, semester_id: str) -
 # Memberships and invitations
 
 
-def _membership_views(proposal: Proposal, users: Mapping[int, User], pick: Any) -> list[View]:
+def member_time_used(uow: UnitOfWork, proposal_id: str, username: str, now: datetime) -> int:
+    """Seconds of the member's pending and completed requests on the proposal this semester (requests.md 1.1)."""
+    semester = current_semester(uow, now)
+    return uow.request_groups.time_used(proposal_id, username, semester.start if semester else now)
+
+
+def _membership_views(
+    uow: UnitOfWork, proposal: Proposal, users: Mapping[int, User], pick: Any, now: datetime
+) -> list[View]:
     views = []
     for membership in proposal.memberships:
         if not pick(proposal, membership):
@@ -219,8 +232,7 @@ def _membership_views(proposal: Proposal, users: Mapping[int, User], pick: Any) 
                 "role": membership.role.value,
                 "proposal": proposal.id,
                 "time_limit": membership.time_limit_s,
-                # Seconds of requests charged to the member; requests arrive with the requests issue.
-                "time_used_by_user": 0.0,
+                "time_used_by_user": float(member_time_used(uow, proposal.id, user.username, now)) if user else 0.0,
                 "simple_interface": user.simple_interface if user else False,
             }
         )
@@ -230,6 +242,7 @@ def _membership_views(proposal: Proposal, users: Mapping[int, User], pick: Any) 
 def list_memberships(
     uow: UnitOfWork,
     actor: Actor,
+    now: datetime,
     *,
     proposal: str | None = None,
     role: str | None = None,
@@ -247,7 +260,7 @@ def list_memberships(
     with uow:
         proposals = visible_proposals(uow, actor)
         users = _users_of(uow, proposals)
-    views = [v for p in proposals for v in _membership_views(p, users, pick)]
+        views = [v for p in proposals for v in _membership_views(uow, p, users, pick, now)]
     text_filters = {"username": username, "first_name": first_name, "last_name": last_name, "email": email}
     return sorted(
         (
@@ -261,8 +274,8 @@ def list_memberships(
     )
 
 
-def get_membership(uow: UnitOfWork, actor: Actor, membership_id: int) -> View:
-    found = [v for v in list_memberships(uow, actor) if v["id"] == membership_id]
+def get_membership(uow: UnitOfWork, actor: Actor, membership_id: int, now: datetime) -> View:
+    found = [v for v in list_memberships(uow, actor, now) if v["id"] == membership_id]
     if not found:
         raise NotFoundError(f"membership {membership_id}")
     return found[0]
@@ -310,6 +323,11 @@ def profile_view(uow: UnitOfWork, user: User, now: datetime, include_time_alloca
         semester = current_semester(uow, now)
         assert user.id is not None  # noqa: S101 - only stored users have profiles
         proposals = [p for p in uow.proposals.for_member(user.id) if p.active]
+        used = (
+            {p.id: member_time_used(uow, p.id, user.username, now) for p in proposals}
+            if include_time_allocations
+            else {}
+        )
     proposal_views: list[View] = []
     available: list[str] = []
     for proposal in proposals:
@@ -318,7 +336,7 @@ def profile_view(uow: UnitOfWork, user: User, now: datetime, include_time_alloca
         if include_time_allocations:
             membership = proposal.membership_of(user.id)
             entry["time_limit"] = membership.time_limit_s if membership else -1
-            entry["time_used"] = 0.0  # seconds of this user's requests; requests arrive with the requests issue
+            entry["time_used"] = float(used[proposal.id])
             entry["time_allocations"] = [allocation_view(a, proposal.id) for a in current]
         proposal_views.append(entry)
         for allocation in current:

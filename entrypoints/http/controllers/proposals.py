@@ -379,11 +379,13 @@ def _list_memberships(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)
     filters = {name: query_value(request, name) for name in ("proposal", "role", "username", "first_name")}
     filters |= {name: query_value(request, name) for name in ("last_name", "email")}
-    return _paginated(request, list_memberships(_uow(request), actor, **filters), actor)
+    now = request.app.state.container.clock().now()
+    return _paginated(request, list_memberships(_uow(request), actor, now, **filters), actor)
 
 
 def _read_membership(request: Request[Any, Any, Any], membership_id: int) -> dict[str, Any]:
-    return to_wire(get_membership(_uow(request), current_actor(request), membership_id))  # type: ignore[no-any-return]
+    now = request.app.state.container.clock().now()
+    return to_wire(get_membership(_uow(request), current_actor(request), membership_id, now))  # type: ignore[no-any-return]
 
 
 def _membership_limit(request: Request[Any, Any, Any], membership_id: int, body: bytes) -> dict[str, str]:

@@ -301,12 +301,12 @@ def test_each_caller_lists_only_their_proposals(world: World) -> None:
 
 
 def test_a_ci_sees_their_own_membership_and_the_pi_sees_all(world: World) -> None:
-    ci_view = views.list_memberships(world.uow(), world.actor("ci"))
+    ci_view = views.list_memberships(world.uow(), world.actor("ci"), NOW)
     assert [(m["username"], m["role"]) for m in ci_view] == [("ci", "CI")]
-    pi_view = views.list_memberships(world.uow(), world.actor("pi"))
+    pi_view = views.list_memberships(world.uow(), world.actor("pi"), NOW)
     assert sorted(m["username"] for m in pi_view) == ["ci", "pi"]
     with pytest.raises(NotFoundError):
-        views.get_membership(world.uow(), world.actor("outsider"), world.membership_id("TEST", "ci"))
+        views.get_membership(world.uow(), world.actor("outsider"), world.membership_id("TEST", "ci"), NOW)
 
 
 def test_the_profile_shows_current_proposals_and_their_instrument_types(world: World) -> None:

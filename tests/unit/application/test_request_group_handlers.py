@@ -338,3 +338,28 @@ def test_s11_the_expiry_job_expires_ended_windows_and_credits_ipp_back(world: Wo
     assert world.store.request_groups[still_open.id].state is RequestState.PENDING
     assert world.a1().ipp_time_available == pytest.approx(5.0, abs=1e-9)
     assert world.bus.handle(ExpireRequestGroups()) == 0  # a second run changes nothing
+
+
+def test_members_time_used_counts_their_pending_and_completed_requests_this_semester(world: World) -> None:
+    from application.proposal_views import list_memberships, profile_view
+
+    world.submit("ci", P0)
+    world.submit("pi", P0)
+    canceled = world.submit("ci", P0)
+    world.bus.handle(CancelRequestGroup(world.users["ci"], canceled.id))
+    memberships = list_memberships(world.uow(), world.users["pi"], NOW, proposal="TEST_PROPOSAL")
+    used = {m["username"]: m["time_used_by_user"] for m in memberships}
+    assert used == {"pi": 226.0, "ci": 226.0}  # the canceled group counts nothing
+    ci = world.store.users[world.users["ci"].user_id or 0]
+    (entry,) = profile_view(world.uow(), ci, NOW, include_time_allocations=True)["proposals"]
+    assert (entry["id"], entry["time_used"]) == ("TEST_PROPOSAL", 226.0)
+
+
+def test_a_proposal_shows_how_many_request_groups_it_has(world: World) -> None:
+    from application.proposal_views import get_proposal, list_proposals
+
+    world.submit("ci", P0)
+    world.submit("pi", P0)
+    assert get_proposal(world.uow(), world.users["pi"], "TEST_PROPOSAL")["requestgroup_count"] == 2
+    counts = {p["id"]: p["requestgroup_count"] for p in list_proposals(world.uow(), world.users["pi"])}
+    assert counts == {"TEST_PROPOSAL": 2, "SLEEPY_PROPOSAL": 0}
