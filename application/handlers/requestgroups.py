@@ -102,7 +102,9 @@ def check_submission(
             raise ValidationError.general(TIME_LIMIT_EXCEEDED)
 
     if hooks is not None and hooks.prefetch is not None and submission.observation_type.is_scheduled:
-        hooks.prefetch(submission.requests)
+        # Only requests whose windows fit one semester, as validation will insist before it asks about the sky:
+        # the cost of the sky grows with the windows' span, and an unchecked payload may span centuries.
+        hooks.prefetch([r for r in submission.requests if _fits_a_semester(r, semesters)])
     validated = validate_request_group(
         submission,
         observatory=observatory,
@@ -117,6 +119,11 @@ def check_submission(
     if validated.observation_type.is_scheduled:
         _check_time(validated, observatory, semesters, now)
     return CheckedSubmission(validated, observatory, semesters)
+
+
+def _fits_a_semester(request: Request, semesters: Sequence[Semester]) -> bool:
+    start, end = request.earliest_window_start, request.latest_window_end
+    return start is not None and end is not None and any(s.covers(start, end) for s in semesters)
 
 
 def _check_time(
