@@ -363,3 +363,19 @@ def test_a_proposal_shows_how_many_request_groups_it_has(world: World) -> None:
     assert get_proposal(world.uow(), world.users["pi"], "TEST_PROPOSAL")["requestgroup_count"] == 2
     counts = {p["id"]: p["requestgroup_count"] for p in list_proposals(world.uow(), world.users["pi"])}
     assert counts == {"TEST_PROPOSAL": 2, "SLEEPY_PROPOSAL": 0}
+
+
+def test_the_batch_sky_query_skips_requests_whose_windows_fit_no_semester(world: World) -> None:
+    asked: list[int] = []
+    hooks = requestgroups.VisibilityHooks(
+        largest_interval=lambda request: 10_000.0,
+        visibility_errors=lambda request, largest: [],
+        prefetch=lambda requests: asked.append(len(requests)),
+    )
+    centuries = copy.deepcopy(P0)
+    centuries["requests"][0]["windows"] = [{"start": "2016-09-29T00:00:00Z", "end": "2116-09-29T00:00:00Z"}]
+    with world.uow() as uow, pytest.raises(ValidationError):
+        requestgroups.check_submission(uow, world.users["pi"], parse_request_group(centuries, now=NOW), NOW, hooks)
+    with world.uow() as uow:
+        requestgroups.check_submission(uow, world.users["pi"], parse_request_group(P0, now=NOW), NOW, hooks)
+    assert asked == [0, 1]
