@@ -19,7 +19,7 @@ from application.ports import UnitOfWork, Visibility
 from application.request_views import get_request
 from application.request_visibility import (
     candidate_telescopes,
-    largest_after,
+    largest_visible,
     request_downtimes,
     sidereal_target,
     visibility_messages,
@@ -148,9 +148,7 @@ def submitted_request_airmass(
             [checked], observatory, visibility, [downtimes], staff=actor.is_staff
         )
         computed.append(by_site)
-        if by_site is None:  # no sidereal target: the check is not made, so the whole window counts
-            by_site = {"": normalise_intervals(Interval(w.start, w.end) for w in checked.windows if w.end > w.start)}
-        return largest_after(by_site, now)
+        return largest_visible(by_site, checked, now)
 
     validated = validate_request(
         request,

@@ -208,6 +208,14 @@ def visible_intervals_by_site_for_each(
     return answers_of
 
 
+def largest_visible(by_site: dict[str, tuple[Interval, ...]] | None, request: Request, now: datetime) -> float:
+    """The request's largest interval after now (3.8 step 4) from ``visible_intervals_by_site``'s answer; None
+    (no target the port can check) means the check is not made, so the whole window counts."""
+    if by_site is None:
+        by_site = {"": normalise_intervals(Interval(w.start, w.end) for w in request.windows if w.end > w.start)}
+    return largest_after(by_site, now)
+
+
 def largest_after(by_site: dict[str, tuple[Interval, ...]], now: datetime) -> float:
     """Seconds of the longest single interval over all sites, counting only its part after now (3.8 step 4)."""
     best = 0.0
@@ -274,11 +282,7 @@ def visibility_hooks(visibility: Visibility) -> HooksFactory:
                 [r for _, r in missing], observatory, visibility, [request_downtimes(uow, r) for _, r in missing]
             )
             for (key, request), by_site in zip(missing, found, strict=True):
-                # No target the port can check: the check is not made, so the whole window counts.
-                if by_site is None:
-                    windows = [Interval(w.start, w.end) for w in request.windows if w.end > w.start]
-                    by_site = {"": normalise_intervals(windows)}
-                cache[key] = largest_after(by_site, now)
+                cache[key] = largest_visible(by_site, request, now)
 
         def largest_interval(request: Request) -> float:
             compute([request])

@@ -358,13 +358,4 @@ def mosaic_request(request: Request, parameters: PatternParameters, detector: De
     if len(configurations) < len(shifted):
         raise ValidationError.general(MOSAIC_PAST_POLE)
     extra_params: dict[str, Any] = {**request.extra_params, "mosaic_pattern": str(parameters.pattern)}
-    return Request.create(
-        configurations,
-        windows=request.windows,
-        location=request.location,
-        observation_note=request.observation_note,
-        optimization_type=request.optimization_type,
-        acceptability_threshold=request.acceptability_threshold,
-        configuration_repeats=request.configuration_repeats,
-        extra_params=extra_params,
-    )
+    return request.revised(configurations, extra_params=extra_params)

@@ -352,15 +352,10 @@ def _check_request(request: Request, context: _Context) -> tuple[Request | None,
     if messages:
         return None, {NON_FIELD: messages}
 
-    validated = Request.create(
+    validated = request.revised(
         configurations,
         windows=windows,
-        location=request.location,
-        observation_note=request.observation_note,
-        optimization_type=request.optimization_type,
         acceptability_threshold=_acceptability_threshold(request, configurations, context),
-        configuration_repeats=request.configuration_repeats,
-        extra_params=request.extra_params,
     )
     return _after_visibility(validated, context)
 
@@ -402,27 +397,14 @@ def _after_visibility(request: Request, context: _Context) -> tuple[Request | No
         largest_s = context.largest_interval(request)
         if any(c.fill_window for c in request.configurations):
             filled = fill_window(request, largest_s, context.observatory)
-            request = _with_configurations(request, filled)
-    request = _with_configurations(request, [evolve(c, fill_window=False) for c in request.configurations])
+            request = request.revised(filled)
+    request = request.revised([evolve(c, fill_window=False) for c in request.configurations])
     request.duration = request_duration(request, context.observatory)
     if largest_s is not None and context.visibility_errors is not None:
         messages = list(context.visibility_errors(request, largest_s))
         if messages:
             return None, {NON_FIELD: messages}
     return request, {}
-
-
-def _with_configurations(request: Request, configurations: Sequence[Configuration]) -> Request:
-    return Request(
-        list(configurations),
-        windows=request.windows,
-        location=request.location,
-        observation_note=request.observation_note,
-        optimization_type=request.optimization_type,
-        acceptability_threshold=request.acceptability_threshold,
-        configuration_repeats=request.configuration_repeats,
-        extra_params=request.extra_params,
-    )
 
 
 @frozen

@@ -507,6 +507,20 @@ class Request:
         numbered = [evolve(c, priority=number) for number, c in enumerate(configurations, start=1)]
         return cls(numbered, **fields)
 
+    def revised(self, configurations: Sequence[Configuration], **changes: Any) -> Request:
+        """A new unsaved request with this one's content but these configurations (priorities 1..n) and any
+        other field in ``changes``; what validation and the pattern helpers build from a submitted request."""
+        fields: dict[str, Any] = {
+            "windows": self.windows,
+            "location": self.location,
+            "observation_note": self.observation_note,
+            "optimization_type": self.optimization_type,
+            "acceptability_threshold": self.acceptability_threshold,
+            "configuration_repeats": self.configuration_repeats,
+            "extra_params": self.extra_params,
+        }
+        return Request.create(configurations, **{**fields, **changes})
+
     @property
     def state(self) -> RequestState:
         return self._state
