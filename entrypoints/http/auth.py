@@ -42,6 +42,11 @@ def current_actor(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
     return Actor.of(current_user(connection))
 
 
+def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the caller must be a user; refused (403 on the portal) before the body is read, as upstream."""
+    require(Action.LIST_OWN, current_actor(connection))
+
+
 def staff_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard for configdb and downtime writes: the permission table decides (observatory staff)."""
     require(Action.EDIT_OBSERVATORY, current_actor(connection))

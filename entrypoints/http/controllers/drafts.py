@@ -10,8 +10,6 @@ from functools import partial
 from typing import Any
 
 from litestar import Request, delete, get, patch, post, put
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -20,8 +18,7 @@ from application.commands import DiscardDraft, ReviseDraft, WriteDraft
 from application.draft_views import check_editable, describe_draft, get_draft, list_drafts
 from domain.drafts import field_errors
 from domain.errors import ErrorTree, ValidationError, merge_errors
-from domain.permissions import Action, require
-from entrypoints.http.auth import current_actor
+from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import in_thread, json_body, page, page_bounds, to_wire
 
@@ -35,11 +32,6 @@ _FIELDS = {
     "title": FieldSpec(str, required=True),
     "content": FieldSpec(str, required=True),
 }
-
-
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: drafts are for users (403 before anything else is read, as upstream)."""
-    require(Action.LIST_OWN, current_actor(connection))
 
 
 def _uow(request: Request[Any, Any, Any]) -> Any:

@@ -49,7 +49,7 @@ from domain.accounts import INVALID_EMAIL
 from domain.errors import ValidationError
 from domain.permissions import Action, Actor, require
 from domain.proposals import HOUR_FIELDS, Proposal
-from entrypoints.http.auth import current_actor
+from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import (
     in_thread,
@@ -109,11 +109,6 @@ _ALLOCATION_EDIT = {"instrument_types": FieldSpec(list[Any]), **_ALLOCATION_HOUR
 
 # ---------------------------------------------------------------------------------------------------------
 # Plumbing
-
-
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: the caller must be a user (403 before anything else is read, as upstream)."""
-    require(Action.LIST_OWN, current_actor(connection))
 
 
 def administrators_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, post
-from litestar.connection import ASGIConnection
-from litestar.handlers import BaseRouteHandler
 from litestar.params import RawBody
 from litestar.status_codes import HTTP_200_OK
 
@@ -32,8 +30,7 @@ from application.ports import UnitOfWork
 from application.request_helpers import dither, expand_cadence, mosaic
 from domain.errors import ErrorTree, ValidationError, merge_errors
 from domain.patterns import Pattern, PatternParameters
-from domain.permissions import Action, require
-from entrypoints.http.auth import current_actor
+from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import in_thread, json_body
 
@@ -53,11 +50,6 @@ _MOSAIC_FIELDS = {
     "point_overlap_percent": FieldSpec(float, nullable=True),
     "line_overlap_percent": FieldSpec(float, nullable=True),
 }
-
-
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: the helpers are for users (403 before the body is read)."""
-    require(Action.LIST_OWN, current_actor(connection))
 
 
 def _container(request: Request[Any, Any, Any]) -> Any:

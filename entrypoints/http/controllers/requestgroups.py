@@ -32,7 +32,7 @@ from domain.permissions import Action, Actor, require
 from domain.request_validation import SubmittedRequestGroup
 from domain.requestgroups import ObservationType, Operator, RequestGroup, RequestState
 from domain.requestgroups import Request as DomainRequest
-from entrypoints.http.auth import current_actor
+from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import in_thread, json_body, page, page_bounds, query_value, query_values
 
@@ -49,11 +49,6 @@ TAGS = ["requestgroups"]
 
 # ---------------------------------------------------------------------------------------------------------
 # Plumbing
-
-
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: submitting, dry runs and cancelling need an account (403 before the body is read)."""
-    require(Action.LIST_OWN, current_actor(connection))
 
 
 def suspenders_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
