@@ -14,6 +14,8 @@ import anyio
 from litestar import Request
 
 from adapters.serialization import format_datetime, structure_value
+from application.messagebus import MessageBus
+from application.ports import UnitOfWork
 from domain.errors import ValidationError
 from entrypoints.http.errors import BadRequestError
 
@@ -140,6 +142,25 @@ def to_wire(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_wire(item) for item in value]
     return value
+
+
+def container_of(request: Request[Any, Any, Any]) -> Any:
+    """The process's dependency container (entrypoints.container), which the app carries in its state."""
+    return request.app.state.container
+
+
+def unit_of_work(request: Request[Any, Any, Any]) -> UnitOfWork:
+    """A fresh unit of work for one read or write of this request."""
+    return container_of(request).uow_factory()()  # type: ignore[no-any-return]
+
+
+def bus_of(request: Request[Any, Any, Any]) -> MessageBus:
+    return container_of(request).bus()  # type: ignore[no-any-return]
+
+
+def now_of(request: Request[Any, Any, Any]) -> datetime:
+    """The container's clock: fixed in tests, the system's in a server."""
+    return container_of(request).clock().now()  # type: ignore[no-any-return]
 
 
 def base_url(request: Request[Any, Any, Any]) -> str:

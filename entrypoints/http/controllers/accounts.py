@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_200_OK
 
 from adapters.serialization import FieldSpec, structure_fields
 from application.handlers.accounts import ObtainToken
-from entrypoints.http.wire import json_body
+from entrypoints.http.wire import bus_of, json_body
 
 _LOGIN = {"username": FieldSpec(str, required=True), "password": FieldSpec(str, required=True)}
 
@@ -23,7 +23,7 @@ def obtain_token(request: Request[Any, Any, Any], body: bytes) -> dict[str, str]
     else:
         data = json_body(request, body)
     fields = structure_fields(data, _LOGIN)
-    token = request.app.state.container.bus().handle(ObtainToken(fields["username"], fields["password"]))
+    token = bus_of(request).handle(ObtainToken(fields["username"], fields["password"]))
     return {"token": token}
 
 

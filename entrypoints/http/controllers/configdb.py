@@ -30,7 +30,16 @@ from domain.observatory_rules import field_types
 from domain.observatory_writes import COMPOSITE_FIELDS
 from entrypoints.http.auth import actor_name, staff_only
 from entrypoints.http.errors import BadRequestError
-from entrypoints.http.wire import base_url, in_thread, json_body, page, page_bounds, query_value, query_values
+from entrypoints.http.wire import (
+    base_url,
+    container_of,
+    in_thread,
+    json_body,
+    page,
+    page_bounds,
+    query_value,
+    query_values,
+)
 
 PAGE_SIZE = 1000
 WRITE_LIMIT = 1024 * 1024
@@ -48,12 +57,8 @@ _BOOLEANS = {"true": True, "True": True, "1": True, "false": False, "False": Fal
 Filter = Callable[[Observatory, Any, str], bool]
 
 
-def _container(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container
-
-
 def _snapshot(request: Request[Any, Any, Any]) -> Observatory:
-    return observatory_snapshot(_container(request).uow_factory()())
+    return observatory_snapshot(container_of(request).uow_factory()())
 
 
 def _url_for(request: Request[Any, Any, Any]) -> Callable[[str, Any], str]:
@@ -253,7 +258,7 @@ def _wire_errors(kind: str, error: ValidationError) -> ValidationError:
 
 def _write(request: Request[Any, Any, Any], kind: str, command: Any) -> dict[str, Any]:
     try:
-        record = _container(request).bus().handle(command)
+        record = container_of(request).bus().handle(command)
     except ValidationError as error:
         raise _wire_errors(kind, error) from None
     key = getattr(record, KINDS_BY_NAME[kind].key)
@@ -327,7 +332,7 @@ async def delete_record(request: Request[Any, Any, Any], kind: FromPath[str], ke
 
 def _delete_record_sync(request: Request[Any, Any, Any], kind: str, key: str) -> None:
     kind = _kind(kind)
-    _container(request).bus().handle(DeleteObservatoryRecord(kind, _key(kind, key), actor=actor_name(request)))
+    container_of(request).bus().handle(DeleteObservatoryRecord(kind, _key(kind, key), actor=actor_name(request)))
 
 
 @get("/configdb/export/", tags=["configdb"])
@@ -337,7 +342,7 @@ async def export(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _export_sync(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return export_observatory(_container(request).uow_factory()())
+    return export_observatory(container_of(request).uow_factory()())
 
 
 @post(
@@ -358,7 +363,7 @@ def _import_document_sync(request: Request[Any, Any, Any], body: bytes) -> dict[
     if not isinstance(document, dict):
         raise ValidationError.general("Invalid data. Expected an observatory document (a JSON object).")
     command = ImportObservatory(document, replace=flags["replace"], dry_run=flags["dry_run"], actor=actor_name(request))
-    plan = _container(request).bus().handle(command)
+    plan = container_of(request).bus().handle(command)
     return {
         "dry_run": flags["dry_run"],
         "summary": plan.summary(),
@@ -376,7 +381,7 @@ async def get_availability_history(request: Request[Any, Any, Any]) -> dict[str,
 
 
 def _get_availability_history_sync(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    container = _container(request)
+    container = container_of(request)
     now = container.clock().now()
     try:
         start = parse_datetime(query_value(request, "start") or "2010-01-01")

@@ -24,7 +24,16 @@ from application.ports import DowntimeQuery
 from domain.downtime import MAX_REASON_LENGTH
 from domain.errors import ValidationError
 from entrypoints.http.auth import actor_name, current_user, staff_only
-from entrypoints.http.wire import in_thread, json_body, page, page_bounds, query_value, query_values
+from entrypoints.http.wire import (
+    bus_of,
+    in_thread,
+    json_body,
+    page,
+    page_bounds,
+    query_value,
+    query_values,
+    unit_of_work,
+)
 
 PREFIX = "/downtime/api"
 TAGS = ["downtime"]
@@ -114,24 +123,16 @@ def _query(request: Request[Any, Any, Any], default_limit: int, max_limit: int) 
     )
 
 
-def _uow(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.uow_factory()()
-
-
-def _bus(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.bus()
-
-
 def _list(request: Request[Any, Any, Any]) -> dict[str, Any]:
     current_user(request)  # reads are open, but a token that identifies nobody is still refused
     query = _query(request, DEFAULT_PAGE, MAX_PAGE)
-    count, found = search_downtimes(_uow(request), query)
+    count, found = search_downtimes(unit_of_work(request), query)
     return page(request, count, [downtime_json(v) for v in found], query.limit, query.offset)
 
 
 def _read(request: Request[Any, Any, Any], downtime_id: int) -> dict[str, Any]:
     current_user(request)
-    return downtime_json(get_downtime(_uow(request), downtime_id))
+    return downtime_json(get_downtime(unit_of_work(request), downtime_id))
 
 
 def _overlap_warning(other: DowntimeView) -> str:
@@ -144,21 +145,21 @@ def _overlap_warning(other: DowntimeView) -> str:
 
 def _create(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     fields = structure_fields(json_body(request, body), _FIELDS)
-    view = _bus(request).handle(ScheduleDowntime(**fields, actor=actor_name(request)))
-    warnings = [_overlap_warning(other) for other in overlapping_downtimes(_uow(request), view.id)]
+    view = bus_of(request).handle(ScheduleDowntime(**fields, actor=actor_name(request)))
+    warnings = [_overlap_warning(other) for other in overlapping_downtimes(unit_of_work(request), view.id)]
     return {**downtime_json(view), "warnings": warnings}
 
 
 def _revise(request: Request[Any, Any, Any], downtime_id: int, body: bytes, *, full: bool) -> dict[str, Any]:
     # Not found comes before a bad body, as upstream answers for an unknown id whatever is sent.
-    get_downtime(_uow(request), downtime_id)
+    get_downtime(unit_of_work(request), downtime_id)
     fields = structure_fields(json_body(request, body), _FIELDS, partial=not full)
-    view = _bus(request).handle(ReviseDowntime(downtime_id, **fields, actor=actor_name(request)))
+    view = bus_of(request).handle(ReviseDowntime(downtime_id, **fields, actor=actor_name(request)))
     return downtime_json(view)
 
 
 def _delete(request: Request[Any, Any, Any], downtime_id: int) -> None:
-    _bus(request).handle(CancelDowntime(downtime_id, actor=actor_name(request)))
+    bus_of(request).handle(CancelDowntime(downtime_id, actor=actor_name(request)))
 
 
 @get(PREFIX + "/", tags=TAGS)
@@ -227,7 +228,7 @@ def _ics_time(value: datetime) -> str:
 def _calendar(request: Request[Any, Any, Any]) -> Response[str]:
     current_user(request)
     query = _query(request, MAX_PAGE, MAX_PAGE)
-    _, found = search_downtimes(_uow(request), query)
+    _, found = search_downtimes(unit_of_work(request), query)
     host = request.url.hostname or "obsnet"
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//obsnet//downtime//EN", "CALSCALE:GREGORIAN"]
     for view in found:

@@ -20,7 +20,7 @@ from domain.drafts import field_errors
 from domain.errors import ErrorTree, ValidationError, merge_errors
 from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
-from entrypoints.http.wire import in_thread, json_body, page, page_bounds, to_wire
+from entrypoints.http.wire import bus_of, in_thread, json_body, page, page_bounds, to_wire, unit_of_work
 
 PATH = "/api/drafts/"
 TAGS = ["drafts"]
@@ -32,14 +32,6 @@ _FIELDS = {
     "title": FieldSpec(str, required=True),
     "content": FieldSpec(str, required=True),
 }
-
-
-def _uow(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.uow_factory()()
-
-
-def _bus(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.bus()
 
 
 def _proposal_key(value: Any) -> str:
@@ -83,31 +75,31 @@ def _values(request: Request[Any, Any, Any], body: bytes, *, partial: bool) -> d
 def _list(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)
     limit, offset = page_bounds(request, DEFAULT_PAGE, MAX_PAGE, anonymous=not actor.authenticated)
-    count, views = list_drafts(_uow(request), actor, limit=limit, offset=offset)
+    count, views = list_drafts(unit_of_work(request), actor, limit=limit, offset=offset)
     return page(request, count, to_wire(views), limit, offset)
 
 
 def _read(request: Request[Any, Any, Any], draft_id: int) -> dict[str, Any]:
-    return to_wire(get_draft(_uow(request), current_actor(request), draft_id))  # type: ignore[no-any-return]
+    return to_wire(get_draft(unit_of_work(request), current_actor(request), draft_id))  # type: ignore[no-any-return]
 
 
 def _write(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     values = _values(request, body, partial=False)
-    draft = _bus(request).handle(WriteDraft(current_actor(request), **values))
-    return to_wire(describe_draft(_uow(request), draft))  # type: ignore[no-any-return]
+    draft = bus_of(request).handle(WriteDraft(current_actor(request), **values))
+    return to_wire(describe_draft(unit_of_work(request), draft))  # type: ignore[no-any-return]
 
 
 def _revise(request: Request[Any, Any, Any], draft_id: int, body: bytes, *, full: bool) -> dict[str, Any]:
     actor = current_actor(request)
     # Not found and denied come before a bad body, as upstream looks the draft up first.
-    check_editable(_uow(request), actor, draft_id)
+    check_editable(unit_of_work(request), actor, draft_id)
     values = _values(request, body, partial=not full)
-    draft = _bus(request).handle(ReviseDraft(actor, draft_id, values))
-    return to_wire(describe_draft(_uow(request), draft))  # type: ignore[no-any-return]
+    draft = bus_of(request).handle(ReviseDraft(actor, draft_id, values))
+    return to_wire(describe_draft(unit_of_work(request), draft))  # type: ignore[no-any-return]
 
 
 def _discard(request: Request[Any, Any, Any], draft_id: int) -> None:
-    _bus(request).handle(DiscardDraft(current_actor(request), draft_id))
+    bus_of(request).handle(DiscardDraft(current_actor(request), draft_id))
 
 
 _READ: dict[str, Any] = {"guards": [signed_in], "tags": TAGS}

@@ -6,11 +6,13 @@ from typing import Any
 
 from litestar import Request, get
 
+from entrypoints.http.wire import unit_of_work
+
 
 @get("/health", sync_to_thread=True, tags=["operations"])
 def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """Whether this process can reach its storage; reports the observatory configuration version."""
-    uow = request.app.state.container.uow_factory()()
+    uow = unit_of_work(request)
     with uow:
         version = uow.observatory.version()
     return {"status": "ok", "observatory_version": version}

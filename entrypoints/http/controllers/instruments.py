@@ -9,7 +9,7 @@ from litestar import Request, get
 from application.instrument_catalogue import instrument_catalogue
 from application.observatory_views import observatory_snapshot
 from entrypoints.http.auth import current_actor
-from entrypoints.http.wire import in_thread, query_values, typed_query_value
+from entrypoints.http.wire import in_thread, query_values, typed_query_value, unit_of_work
 
 TAGS = ["instruments"]
 
@@ -18,7 +18,7 @@ def _catalogue(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)  # anonymous is fine; an invalid token is still refused
     # Non-staff always get the schedulable view, so the flag is only read (and checked) for staff.
     only_schedulable = bool(actor.is_staff and typed_query_value(request, "only_schedulable", bool))
-    observatory = observatory_snapshot(request.app.state.container.uow_factory()())
+    observatory = observatory_snapshot(unit_of_work(request))
     return instrument_catalogue(
         observatory,
         staff=actor.is_staff,

@@ -16,7 +16,7 @@ from domain.errors import AuthenticationError, ValidationError, merge_errors
 from domain.permissions import NO_CREDENTIALS
 from entrypoints.http.auth import current_user
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
-from entrypoints.http.wire import in_thread, json_body, to_wire, typed_query_value
+from entrypoints.http.wire import container_of, in_thread, json_body, to_wire, typed_query_value
 
 TAGS = ["accounts"]
 
@@ -32,10 +32,6 @@ _PROFILE_FIELDS = {
 }
 
 
-def _container(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container
-
-
 def signed_in(request: Request[Any, Any, Any]) -> tuple[int, User]:
     """The caller's user id and account; every route of this module needs one."""
     user = current_user(request)
@@ -45,7 +41,7 @@ def signed_in(request: Request[Any, Any, Any]) -> tuple[int, User]:
 
 
 def _profile(request: Request[Any, Any, Any], user_id: int, include_time_allocations: bool) -> dict[str, Any]:
-    container = _container(request)
+    container = container_of(request)
     uow = container.uow_factory()()
     with uow:
         user = uow.users.get(user_id)
@@ -59,7 +55,7 @@ def _read(request: Request[Any, Any, Any]) -> dict[str, Any]:
     include = typed_query_value(request, "include_current_time_allocations", bool) or False
     if user.api_token is None:
         # Tokens are created lazily (requests.md 1.2): a user who signed in another way gets one now.
-        _container(request).bus().handle(IssueToken(user_id))
+        container_of(request).bus().handle(IssueToken(user_id))
     return _profile(request, user_id, include)
 
 
@@ -80,19 +76,19 @@ def _edit(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     changes.pop("profile", None)
-    _container(request).bus().handle(UpdateProfile(user_id, changes, profile))
+    container_of(request).bus().handle(UpdateProfile(user_id, changes, profile))
     return _profile(request, user_id, False)
 
 
 def _revoke(request: Request[Any, Any, Any]) -> dict[str, str]:
     user_id, _ = signed_in(request)
-    _container(request).bus().handle(RevokeToken(user_id))
+    container_of(request).bus().handle(RevokeToken(user_id))
     return {"message": "API token revoked."}
 
 
 def _accept_terms(request: Request[Any, Any, Any]) -> dict[str, str]:
     user_id, _ = signed_in(request)
-    _container(request).bus().handle(AcceptTerms(user_id))
+    container_of(request).bus().handle(AcceptTerms(user_id))
     return {"message": "Terms accepted"}
 
 

@@ -52,8 +52,10 @@ from domain.proposals import HOUR_FIELDS, Proposal
 from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import (
+    bus_of,
     in_thread,
     json_body,
+    now_of,
     page,
     page_bounds,
     query_value,
@@ -61,6 +63,7 @@ from entrypoints.http.wire import (
     string_list,
     to_wire,
     typed_query_value,
+    unit_of_work,
 )
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000
@@ -116,14 +119,6 @@ def administrators_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
     require(Action.ADMINISTER, current_actor(connection))
 
 
-def _uow(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.uow_factory()()
-
-
-def _bus(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container.bus()
-
-
 def _body(request: Request[Any, Any, Any], body: bytes, specs: dict[str, FieldSpec], **kwargs: Any) -> dict[str, Any]:
     return structure_fields(json_body(request, body), specs, **kwargs)
 
@@ -153,7 +148,7 @@ def _date_filter(request: Request[Any, Any, Any], name: str) -> datetime | None:
 
 def _proposal_answer(request: Request[Any, Any, Any], actor: Actor, proposal: Proposal) -> dict[str, Any]:
     """The 5.2 shape of a proposal a use case returned (staff without staff_view may not read it back)."""
-    uow = _uow(request)
+    uow = unit_of_work(request)
     with uow:
         users = uow.users.get_many({m.user_id for m in proposal.memberships})
     return to_wire(proposal_view(proposal, users, actor))  # type: ignore[no-any-return]
@@ -172,7 +167,7 @@ def _list_proposals(request: Request[Any, Any, Any]) -> dict[str, Any]:
     # Only proposal tags are comma lists (api.md rule 8).
     tags = [tag.strip() for value in query_values(request, "tags") for tag in value.split(",") if tag.strip()]
     views = list_proposals(
-        _uow(request),
+        unit_of_work(request),
         actor,
         ids=query_values(request, "id"),
         active=typed_query_value(request, "active", bool),
@@ -187,11 +182,11 @@ def _list_proposals(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _read_proposal(request: Request[Any, Any, Any], proposal_id: str) -> dict[str, Any]:
-    return to_wire(get_proposal(_uow(request), current_actor(request), proposal_id))  # type: ignore[no-any-return]
+    return to_wire(get_proposal(unit_of_work(request), current_actor(request), proposal_id))  # type: ignore[no-any-return]
 
 
 def _tags(request: Request[Any, Any, Any]) -> list[str]:
-    return proposal_tags(_uow(request), current_actor(request))
+    return proposal_tags(unit_of_work(request), current_actor(request))
 
 
 def _proposal_values(fields: dict[str, Any]) -> dict[str, Any]:
@@ -205,7 +200,7 @@ def _create_proposal(request: Request[Any, Any, Any], body: bytes) -> dict[str, 
     actor = current_actor(request)
     fields = _body(request, body, _NEW_PROPOSAL)
     command = CreateProposal(actor, fields["id"], _proposal_values(fields), tuple(string_list(fields["pis"], "pis")))
-    return _proposal_answer(request, actor, _bus(request).handle(command))
+    return _proposal_answer(request, actor, bus_of(request).handle(command))
 
 
 def _edit_proposal(request: Request[Any, Any, Any], proposal_id: str, body: bytes) -> dict[str, Any]:
@@ -214,7 +209,7 @@ def _edit_proposal(request: Request[Any, Any, Any], proposal_id: str, body: byte
     values = _proposal_values(fields)
     if "id" in fields:
         values["id"] = fields["id"]
-    proposal = _bus(request).handle(EditProposal(actor, proposal_id, values))
+    proposal = bus_of(request).handle(EditProposal(actor, proposal_id, values))
     return _proposal_answer(request, actor, proposal)
 
 
@@ -222,20 +217,20 @@ def _invite(request: Request[Any, Any, Any], proposal_id: str, body: bytes) -> d
     fields = _body(request, body, _INVITE)
     emails = string_list(fields["emails"], "emails", INVALID_EMAIL)
     command = InviteMembers(current_actor(request), proposal_id, tuple(emails), fields.get("time_limit", -1))
-    _bus(request).handle(command)
+    bus_of(request).handle(command)
     return {"message": "Co Investigator(s) invited"}
 
 
 def _global_limit(request: Request[Any, Any, Any], proposal_id: str, body: bytes) -> dict[str, str]:
     hours = _body(request, body, _HOURS)["time_limit_hours"]
-    _bus(request).handle(SetGlobalLimit(current_actor(request), proposal_id, hours))
+    bus_of(request).handle(SetGlobalLimit(current_actor(request), proposal_id, hours))
     return {"message": f"All CI time limits set to {_hours_text(hours)} hours"}
 
 
 def _request_visibility(request: Request[Any, Any, Any], proposal_id: str, body: bytes) -> dict[str, Any]:
     allowed = _body(request, body, _VISIBILITY)["cis_see_all_requests"]
     actor = current_actor(request)
-    proposal = _bus(request).handle(SetRequestVisibility(actor, proposal_id, allowed))
+    proposal = bus_of(request).handle(SetRequestVisibility(actor, proposal_id, allowed))
     return _proposal_answer(request, actor, proposal)
 
 
@@ -303,7 +298,7 @@ async def request_visibility(
 def _list_semesters(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)  # open to anyone, but an invalid token is still refused
     views = list_semesters(
-        _uow(request),
+        unit_of_work(request),
         contains=_date_filter(request, "semester_contains"),
         start_from=_date_filter(request, "start"),
         start_until=_date_filter(request, "start_lte"),
@@ -316,23 +311,23 @@ def _list_semesters(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 def _read_semester(request: Request[Any, Any, Any], semester_id: str) -> dict[str, Any]:
     current_actor(request)
-    return to_wire(get_semester(_uow(request), semester_id))  # type: ignore[no-any-return]
+    return to_wire(get_semester(unit_of_work(request), semester_id))  # type: ignore[no-any-return]
 
 
 def _semester_allocations(request: Request[Any, Any, Any], semester_id: str) -> list[dict[str, Any]]:
-    return to_wire(semester_time_allocations(_uow(request), current_actor(request), semester_id))  # type: ignore[no-any-return]
+    return to_wire(semester_time_allocations(unit_of_work(request), current_actor(request), semester_id))  # type: ignore[no-any-return]
 
 
 def _create_semester(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     fields = _body(request, body, _SEMESTER)
     command = CreateSemester(current_actor(request), fields["id"], fields["start"], fields["end"])
-    return to_wire(semester_view(_bus(request).handle(command)))  # type: ignore[no-any-return]
+    return to_wire(semester_view(bus_of(request).handle(command)))  # type: ignore[no-any-return]
 
 
 def _edit_semester(request: Request[Any, Any, Any], semester_id: str, body: bytes) -> dict[str, Any]:
     fields = _body(request, body, _SEMESTER_EDIT, partial=True)
     command = EditSemester(current_actor(request), semester_id, fields.get("start"), fields.get("end"))
-    return to_wire(semester_view(_bus(request).handle(command)))  # type: ignore[no-any-return]
+    return to_wire(semester_view(bus_of(request).handle(command)))  # type: ignore[no-any-return]
 
 
 @get("/api/semesters/", tags=["semesters"])
@@ -374,30 +369,30 @@ def _list_memberships(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)
     filters = {name: query_value(request, name) for name in ("proposal", "role", "username", "first_name")}
     filters |= {name: query_value(request, name) for name in ("last_name", "email")}
-    now = request.app.state.container.clock().now()
-    return _paginated(request, list_memberships(_uow(request), actor, now, **filters), actor)
+    now = now_of(request)
+    return _paginated(request, list_memberships(unit_of_work(request), actor, now, **filters), actor)
 
 
 def _read_membership(request: Request[Any, Any, Any], membership_id: int) -> dict[str, Any]:
-    now = request.app.state.container.clock().now()
-    return to_wire(get_membership(_uow(request), current_actor(request), membership_id, now))  # type: ignore[no-any-return]
+    now = now_of(request)
+    return to_wire(get_membership(unit_of_work(request), current_actor(request), membership_id, now))  # type: ignore[no-any-return]
 
 
 def _membership_limit(request: Request[Any, Any, Any], membership_id: int, body: bytes) -> dict[str, str]:
     hours = _body(request, body, _HOURS)["time_limit_hours"]
-    user, _ = _bus(request).handle(SetMembershipLimit(current_actor(request), membership_id, hours))
+    user, _ = bus_of(request).handle(SetMembershipLimit(current_actor(request), membership_id, hours))
     name = user.full_name if user is not None else ""
     return {"message": f"Time limit for {name} set to {_hours_text(hours)} hours"}
 
 
 def _remove_membership(request: Request[Any, Any, Any], membership_id: int) -> None:
-    _bus(request).handle(RemoveMembership(current_actor(request), membership_id))
+    bus_of(request).handle(RemoveMembership(current_actor(request), membership_id))
 
 
 def _list_invitations(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)
     views = list_invitations(
-        _uow(request),
+        unit_of_work(request),
         actor,
         proposal=query_value(request, "proposal"),
         pending=typed_query_value(request, "pending", bool),
@@ -406,11 +401,11 @@ def _list_invitations(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _read_invitation(request: Request[Any, Any, Any], invitation_id: int) -> dict[str, Any]:
-    return to_wire(get_invitation(_uow(request), current_actor(request), invitation_id))  # type: ignore[no-any-return]
+    return to_wire(get_invitation(unit_of_work(request), current_actor(request), invitation_id))  # type: ignore[no-any-return]
 
 
 def _withdraw_invitation(request: Request[Any, Any, Any], invitation_id: int) -> None:
-    _bus(request).handle(WithdrawInvitation(current_actor(request), invitation_id))
+    bus_of(request).handle(WithdrawInvitation(current_actor(request), invitation_id))
 
 
 _MEMBERS: dict[str, Any] = {**_USER, "tags": ["memberships"]}
@@ -475,7 +470,7 @@ def _allocate(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     command = AllocateTime(
         current_actor(request), fields["proposal"], fields["semester"], tuple(types), _allocation_hours(fields)
     )
-    return allocation_view(_bus(request).handle(command), fields["proposal"])
+    return allocation_view(bus_of(request).handle(command), fields["proposal"])
 
 
 def _revise_allocation(request: Request[Any, Any, Any], allocation_id: int, body: bytes) -> dict[str, Any]:
@@ -484,7 +479,7 @@ def _revise_allocation(request: Request[Any, Any, Any], allocation_id: int, body
     command = ReviseAllocation(
         current_actor(request), allocation_id, _allocation_hours(fields), tuple(types) if types is not None else None
     )
-    proposal, allocation = _bus(request).handle(command)
+    proposal, allocation = bus_of(request).handle(command)
     return allocation_view(allocation, proposal.id)
 
 

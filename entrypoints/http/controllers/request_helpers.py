@@ -26,13 +26,12 @@ from adapters.request_wire import (
 )
 from adapters.serialization import REQUIRED, FieldSpec, structure_fields
 from application.handlers.requestgroups import HooksFactory
-from application.ports import UnitOfWork
 from application.request_helpers import dither, expand_cadence, mosaic
 from domain.errors import ErrorTree, ValidationError, merge_errors
 from domain.patterns import Pattern, PatternParameters
 from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
-from entrypoints.http.wire import in_thread, json_body
+from entrypoints.http.wire import container_of, in_thread, json_body, unit_of_work
 
 # The pattern fields of 7.2 and 7.3. ``null`` means the default, as a cleared TOM form field does (api.md 24).
 _PATTERN_FIELDS = {
@@ -52,17 +51,9 @@ _MOSAIC_FIELDS = {
 }
 
 
-def _container(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container
-
-
-def _uow(request: Request[Any, Any, Any]) -> UnitOfWork:
-    return _container(request).uow_factory()()  # type: ignore[no-any-return]
-
-
 def _hooks(request: Request[Any, Any, Any]) -> HooksFactory | None:
     """The sky check the container wires in (None: every cadence window counts as visible)."""
-    return _container(request).visibility_hooks()  # type: ignore[no-any-return]
+    return container_of(request).visibility_hooks()  # type: ignore[no-any-return]
 
 
 def _pattern_and(
@@ -107,9 +98,9 @@ def _pattern_and(
 
 
 def _cadence(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
-    now = _container(request).clock().now()
+    now = container_of(request).clock().now()
     parsed = parse_request_group(json_body(request, body), now=now)
-    group = expand_cadence(_uow(request), current_actor(request), parsed, now, _hooks(request))
+    group = expand_cadence(unit_of_work(request), current_actor(request), parsed, now, _hooks(request))
     return request_group_json(group)
 
 
@@ -117,16 +108,16 @@ def _dither(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     parameters, configuration = _pattern_and(
         json_body(request, body), _PATTERN_FIELDS, "configuration", parse_configuration
     )
-    expanded = dither(_uow(request), current_actor(request), configuration, parameters)
+    expanded = dither(unit_of_work(request), current_actor(request), configuration, parameters)
     return configuration_json(expanded, always_rois=False)
 
 
 def _mosaic(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
-    now = _container(request).clock().now()
+    now = container_of(request).clock().now()
     parameters, bare = _pattern_and(
         json_body(request, body), _MOSAIC_FIELDS, "request", lambda raw: parse_request(raw, now=now)
     )
-    expanded = mosaic(_uow(request), current_actor(request), bare, parameters)
+    expanded = mosaic(unit_of_work(request), current_actor(request), bare, parameters)
     return request_json(expanded)
 
 

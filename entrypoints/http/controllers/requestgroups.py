@@ -34,7 +34,17 @@ from domain.requestgroups import ObservationType, Operator, RequestGroup, Reques
 from domain.requestgroups import Request as DomainRequest
 from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
-from entrypoints.http.wire import in_thread, json_body, page, page_bounds, query_value, query_values
+from entrypoints.http.wire import (
+    container_of,
+    in_thread,
+    json_body,
+    now_of,
+    page,
+    page_bounds,
+    query_value,
+    query_values,
+    unit_of_work,
+)
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000
 BAD_CHOICE = "Select a valid choice. {} is not one of the available choices."
@@ -54,18 +64,6 @@ TAGS = ["requestgroups"]
 def suspenders_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: suspending requests is the observatory staff's (403 before the body is read)."""
     require(Action.SUSPEND_REQUESTS, current_actor(connection))
-
-
-def _container(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container
-
-
-def _uow(request: Request[Any, Any, Any]) -> UnitOfWork:
-    return _container(request).uow_factory()()  # type: ignore[no-any-return]
-
-
-def _now(request: Request[Any, Any, Any]) -> datetime:
-    return _container(request).clock().now()  # type: ignore[no-any-return]
 
 
 class _QueryFilters:
@@ -212,7 +210,7 @@ def _group_list_shape(group: RequestGroup) -> dict[str, Any]:
 
 def _parsed(request: Request[Any, Any, Any], body: bytes) -> ParsedRequestGroup:
     """The submitted group, syntax-checked; a cadence block belongs to the cadence endpoint (requests.md 2.4)."""
-    parsed = parse_request_group(json_body(request, body), now=_now(request))
+    parsed = parse_request_group(json_body(request, body), now=now_of(request))
     if parsed.has_cadence:
         refused = [{"cadence": [CADENCE_REFUSED]} if cadence is not None else {} for cadence in parsed.cadences]
         raise ValidationError({"requests": refused})
@@ -224,7 +222,9 @@ DryRun = Callable[[UnitOfWork, Actor, SubmittedRequestGroup, datetime, HooksFact
 
 def _dry_run(request: Request[Any, Any, Any], work: DryRun, parsed: ParsedRequestGroup) -> dict[str, Any]:
     """Run validate or max_allowable_ipp with the same visibility check a submission gets."""
-    return work(_uow(request), current_actor(request), parsed, _now(request), _container(request).visibility_hooks())
+    return work(
+        unit_of_work(request), current_actor(request), parsed, now_of(request), container_of(request).visibility_hooks()
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def _list_groups(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)
     query = _group_query(request)
     limit, offset = _paged(request, actor)
-    count, groups = search_request_groups(_uow(request), actor, attrs.evolve(query, limit=limit, offset=offset))
+    count, groups = search_request_groups(unit_of_work(request), actor, attrs.evolve(query, limit=limit, offset=offset))
     return page(request, count, [_group_list_shape(group) for group in groups], limit, offset)
 
 
@@ -244,7 +244,9 @@ def _read_group(request: Request[Any, Any, Any], group_id: int) -> dict[str, Any
     query = _group_query(request)
     if query.ids and group_id not in query.ids:  # an ``id`` filter that excludes the group asked for
         raise NotFoundError(f"request group {group_id}")
-    _, groups = search_request_groups(_uow(request), actor, attrs.evolve(query, ids=(group_id,), limit=1, offset=0))
+    _, groups = search_request_groups(
+        unit_of_work(request), actor, attrs.evolve(query, ids=(group_id,), limit=1, offset=0)
+    )
     if not groups:
         raise NotFoundError(f"request group {group_id}")
     return request_group_json(groups[0])
@@ -252,13 +254,13 @@ def _read_group(request: Request[Any, Any, Any], group_id: int) -> dict[str, Any
 
 def _submit(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
     parsed = _parsed(request, body)
-    group = _container(request).bus().handle(SubmitRequestGroup(current_actor(request), parsed))
+    group = container_of(request).bus().handle(SubmitRequestGroup(current_actor(request), parsed))
     return request_group_json(group)
 
 
 def _cancel(request: Request[Any, Any, Any], group_id: int) -> dict[str, Any]:
     group_id = _existing_id(group_id, "request group")
-    group = _container(request).bus().handle(CancelRequestGroup(current_actor(request), group_id))
+    group = container_of(request).bus().handle(CancelRequestGroup(current_actor(request), group_id))
     return request_group_json(group)
 
 
@@ -340,7 +342,7 @@ async def max_allowable_ipp(request: Request[Any, Any, Any], body: RawBody) -> d
 def _found_request(request: Request[Any, Any, Any], request_id: int) -> tuple[RequestGroup, DomainRequest]:
     actor, request_id = current_actor(request), _existing_id(request_id, "request")
     query = attrs.evolve(_request_query(request, ids=(request_id,)), limit=1, offset=0)
-    _, found = search_requests(_uow(request), actor, query)
+    _, found = search_requests(unit_of_work(request), actor, query)
     if not found:
         raise NotFoundError(f"request {request_id}")
     return found[0]
@@ -350,7 +352,7 @@ def _list_requests(request: Request[Any, Any, Any]) -> dict[str, Any]:
     actor = current_actor(request)
     query = _request_query(request)
     limit, offset = _paged(request, actor)
-    count, found = search_requests(_uow(request), actor, attrs.evolve(query, limit=limit, offset=offset))
+    count, found = search_requests(unit_of_work(request), actor, attrs.evolve(query, limit=limit, offset=offset))
     return page(request, count, [_list_shape(request_json(item)) for _, item in found], limit, offset)
 
 
@@ -360,7 +362,7 @@ def _read_request(request: Request[Any, Any, Any], request_id: int) -> dict[str,
 
 
 def _request_observations(request: Request[Any, Any, Any], request_id: int) -> list[Any]:
-    get_request(_uow(request), current_actor(request), _existing_id(request_id, "request"))
+    get_request(unit_of_work(request), current_actor(request), _existing_id(request_id, "request"))
     # obsnet has no observations yet (the scheduler and telescope loop come later): a visible request has none.
     return []
 
@@ -379,7 +381,7 @@ def _suspend(request: Request[Any, Any, Any], request_id: int, body: bytes) -> d
     except FieldError as error:
         raise ValidationError.on("suspend_until", str(error)) from None
     command = SuspendRequest(current_actor(request), _existing_id(request_id, "request"), until)
-    suspended = _container(request).bus().handle(command)
+    suspended = container_of(request).bus().handle(command)
     return {"suspend_until": None if suspended.suspend_until is None else format_datetime(suspended.suspend_until)}
 
 

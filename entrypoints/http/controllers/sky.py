@@ -8,7 +8,6 @@ Visibility adapter the container provides; here are only the shapes, with airmas
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, get, post
@@ -19,29 +18,17 @@ from adapters.request_wire import MAX_INTEGER, parse_request
 from adapters.serialization import format_datetime
 from application.airmass import AirmassPlot, stored_request_airmass, submitted_request_airmass
 from application.contention import contention, pressure
-from application.ports import UnitOfWork, Visibility
+from application.ports import Visibility
 from domain.errors import NotFoundError, ValidationError
 from entrypoints.http.auth import current_actor
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
-from entrypoints.http.wire import in_thread, json_body, query_value
+from entrypoints.http.wire import container_of, in_thread, json_body, now_of, query_value, unit_of_work
 
 AIRMASS_TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def _container(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.container
-
-
-def _uow(request: Request[Any, Any, Any]) -> UnitOfWork:
-    return _container(request).uow_factory()()  # type: ignore[no-any-return]
-
-
 def _visibility(request: Request[Any, Any, Any]) -> Visibility:
-    return _container(request).visibility()  # type: ignore[no-any-return]
-
-
-def _now(request: Request[Any, Any, Any]) -> datetime:
-    return _container(request).clock().now()  # type: ignore[no-any-return]
+    return container_of(request).visibility()  # type: ignore[no-any-return]
 
 
 def _airmass_json(plot: AirmassPlot) -> dict[str, Any]:
@@ -60,22 +47,22 @@ def _airmass_json(plot: AirmassPlot) -> dict[str, Any]:
 def _stored_airmass(request: Request[Any, Any, Any], request_id: int) -> dict[str, Any]:
     if not 0 < request_id <= MAX_INTEGER:  # no stored request has such an id
         raise NotFoundError(f"request {request_id}")
-    plot = stored_request_airmass(_uow(request), current_actor(request), _visibility(request), request_id)
+    plot = stored_request_airmass(unit_of_work(request), current_actor(request), _visibility(request), request_id)
     return _airmass_json(plot)
 
 
 def _posted_airmass(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
-    actor, now = current_actor(request), _now(request)
+    actor, now = current_actor(request), now_of(request)
     try:
         bare = parse_request(json_body(request, body), now=now)
-        plot = submitted_request_airmass(_uow(request), actor, _visibility(request), bare, now)
+        plot = submitted_request_airmass(unit_of_work(request), actor, _visibility(request), bare, now)
     except ValidationError as error:
         return dict(error.errors)  # upstream answers the serializer's errors with 200 (requests.md 9)
     return _airmass_json(plot)
 
 
 def _contention(request: Request[Any, Any, Any], instrument_type: str) -> dict[str, Any]:
-    found = contention(_uow(request), current_actor(request), instrument_type, _now(request))
+    found = contention(unit_of_work(request), current_actor(request), instrument_type, now_of(request))
     return {
         "ra_hours": list(range(len(found.bins))),
         "instrument_type": found.instrument_type,
@@ -86,10 +73,10 @@ def _contention(request: Request[Any, Any, Any], instrument_type: str) -> dict[s
 
 def _pressure(request: Request[Any, Any, Any]) -> dict[str, Any]:
     found = pressure(
-        _uow(request),
+        unit_of_work(request),
         current_actor(request),
         _visibility(request),
-        _now(request),
+        now_of(request),
         instrument_type=query_value(request, "instrument"),
         site=query_value(request, "site"),
     )
