@@ -8,6 +8,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from domain.observations import ObservationPlan, StatusState, Summary
 from domain.permissions import Actor
 from domain.request_validation import SubmittedRequestGroup
 
@@ -293,3 +294,42 @@ class SuspendRequest:
 @frozen
 class ExpireRequestGroups:
     """The expiry job (requests.md 6.6): requests whose last window has ended become WINDOW_EXPIRED."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Observations and telescope feedback (requests.md 6, scheduler.md 6)
+
+
+def _plans(values: Iterable[ObservationPlan]) -> tuple[ObservationPlan, ...]:
+    return tuple(values)
+
+
+@frozen
+class ScheduleObservations:
+    """Create observations: all of them when each is valid, else each valid one alone (api.md 6)."""
+
+    actor: Actor
+    plans: tuple[ObservationPlan, ...] = field(converter=_plans)
+
+
+@frozen
+class ReportConfigurationStatus:
+    """A telescope's PATCH of a configuration status (scheduler.md 6.2): any of a new state, a summary, and a
+    predicted ``end`` or ``exposures_start_at`` that moves the observation's end."""
+
+    actor: Actor
+    status_id: int
+    state: StatusState | None = None
+    summary: Summary | None = None
+    end: datetime | None = None
+    exposures_start_at: datetime | None = None
+
+
+@frozen
+class ReviseObservation:
+    """Staff PATCH of an observation (api.md 6): mark it BAD_DATA, or move its end into the future."""
+
+    actor: Actor
+    observation_id: int
+    bad_data: bool = False
+    end: datetime | None = None

@@ -13,6 +13,7 @@ from domain.accounts import User
 from domain.changes import ChangeEntry
 from domain.downtime import Downtime
 from domain.drafts import Draft
+from domain.observations import ConfigurationStatus, Observation, ObservationState, StatusState
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
 from domain.requestgroups import ObservationType, Operator, Request, RequestGroup, RequestState
@@ -294,6 +295,98 @@ class RequestGroupRepository(Protocol):
         ...
 
 
+# Keys the observation list may be ordered by (api.md 6), each optionally prefixed with "-"; ties break on id,
+# newest first.
+OBSERVATION_ORDER_KEYS = frozenset({"id", "start", "end", "modified", "created", "state"})
+
+
+@frozen
+class ObservationQuery:
+    """Filters (ANDed), visibility, ordering and one page of the observation list (api.md 6).
+
+    Filters on the request or its group (``observation_types``, ``request_states``, ``proposal``, ``submitter``,
+    ``instrument_types``, ``configuration_types``) match through the observation's request; a request matches
+    ``instrument_types`` or ``configuration_types`` when any of its configurations does (case-insensitively).
+    """
+
+    ids: tuple[int, ...] = ()
+    sites: tuple[str, ...] = ()
+    enclosures: tuple[str, ...] = ()
+    telescopes: tuple[str, ...] = ()
+    start_after: datetime | None = None  # start >= this
+    start_before: datetime | None = None  # start < this
+    end_after: datetime | None = None  # end >= this
+    end_before: datetime | None = None  # end < this
+    modified_after: datetime | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    request_ids: tuple[int, ...] = ()
+    request_group_ids: tuple[int, ...] = ()
+    states: tuple[ObservationState, ...] = ()
+    priority: int | None = None
+    observation_types: tuple[ObservationType, ...] = ()
+    request_states: tuple[RequestState, ...] = ()
+    proposal: str | None = None
+    submitter: str | None = None  # exact username of the group's submitter (the ``user`` filter)
+    instrument_types: tuple[str, ...] = ()
+    configuration_types: tuple[str, ...] = ()
+    # Visibility, as in RequestGroupQuery: an observation is visible when its request group is.
+    visible_proposals: frozenset[str] | None = None
+    own_in_proposals: frozenset[str] = frozenset()
+    own_submitter: str | None = None
+    # Keys among OBSERVATION_ORDER_KEYS, each optionally prefixed with "-".
+    order: tuple[str, ...] = ("-id",)
+    limit: int = 1000
+    offset: int = 0
+
+
+@frozen
+class StatusQuery:
+    """Filters (ANDed) and one page of the configuration status list (api.md 6), ordered by id newest first."""
+
+    instrument_names: tuple[str, ...] = ()
+    guide_camera_names: tuple[str, ...] = ()
+    states: tuple[StatusState, ...] = ()
+    sites: tuple[str, ...] = ()
+    limit: int = 1000
+    offset: int = 0
+
+
+class ObservationRepository(Protocol):
+    """Observations are aggregates with their configuration statuses (summaries included). The getters return
+    tracked observations: state changes, summaries, charges and ``end`` are stored on commit."""
+
+    def add(self, observation: Observation) -> None:
+        """Store a new observation; its id and its statuses' ids are set when this returns."""
+        ...
+
+    def get(self, observation_id: int, *, for_update: bool = False) -> Observation | None:
+        """The observation with this id, or None; ``for_update`` locks it until commit where the database can
+        (and reloads it, so what is returned is what the lock protects)."""
+        ...
+
+    def containing_status(self, status_id: int) -> Observation | None:
+        """The observation holding the configuration status with this id, or None (not locked)."""
+        ...
+
+    def for_request(self, request_id: int, *, for_update: bool = False) -> list[Observation]:
+        """The request's observations ordered by id (locked as ``get`` does)."""
+        ...
+
+    def delete(self, observation: Observation) -> None:
+        """Remove an observation loaded through this repository, with its statuses."""
+        ...
+
+    def search(self, query: ObservationQuery) -> tuple[int, list[Observation]]:
+        """The number of visible observations matching the filters, and the requested page of them in order."""
+        ...
+
+    def search_statuses(self, query: StatusQuery) -> tuple[int, list[tuple[Observation, ConfigurationStatus]]]:
+        """The number of statuses matching the filters, and the requested page of them, each with its
+        observation."""
+        ...
+
+
 @frozen
 class DraftQuery:
     """Visibility and one page of the draft list (api.md 4.4), ordered by ``modified`` newest first, ties by id
@@ -356,6 +449,7 @@ class UnitOfWork(Protocol):
     proposals: ProposalRepository
     request_groups: RequestGroupRepository
     drafts: DraftRepository
+    observations: ObservationRepository
     changes: ChangeLog
 
     def __enter__(self) -> Self:

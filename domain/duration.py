@@ -202,6 +202,13 @@ def configuration_duration(configuration: Configuration, overheads: InstrumentTy
     return total + overheads.config_front_padding
 
 
+def rapid_response_charge_cap(configuration: Configuration, configurations: int, observatory: Observatory) -> float:
+    """The most a rapid-response configuration is charged (5.4): its step-3 base plus its share of the observation
+    front padding, seconds."""
+    table = overheads_from(observatory)(configuration.instrument_type)
+    return configuration_duration(configuration, table) + table.observation_front_padding / max(configurations, 1)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Step 4: the sequence walk
 

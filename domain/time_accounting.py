@@ -208,3 +208,17 @@ def move_ipp(proposal: Proposal, request_hours: Mapping[AllocationKey, float], f
             continue
         moved = allocation.ipp_time_available + factor * value
         allocation.ipp_time_available = min(max(moved, 0.0), allocation.ipp_limit)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Charging on completion (5.4)
+
+
+def charge_time(proposal: Proposal, semester_id: str, instrument_type: str, pool: str, hours_delta: float) -> None:
+    """Add ``hours_delta`` (negative refunds) to the pool's used hours on every allocation of the semester that
+    covers the instrument type; used hours never go below 0."""
+    wanted = instrument_type.casefold()
+    for allocation in proposal.allocations_in(semester_id):
+        if any(code.casefold() == wanted for code in allocation.instrument_types):
+            name = f"{pool}_time_used"
+            setattr(allocation, name, max(getattr(allocation, name) + hours_delta, 0.0))
