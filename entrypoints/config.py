@@ -3,11 +3,56 @@
 from __future__ import annotations
 
 import os
+import re
 
-from attrs import frozen
+from attrs import Factory, field, fields_dict, frozen
 
 DEFAULT_DATABASE_URL = "sqlite:///obsnet.sqlite3"
 MEMORY = "memory"
+
+# DRF's spelling of a rate: only the first letter of the period counts ("5000/day", "10/min", "3/d").
+_RATE = re.compile(r"(\d+)/([smhd])[a-z]*", re.ASCII)
+_PERIOD_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"5000/day"`` as ``(5000, 86400)``: calls allowed, and the period they are counted over in seconds."""
+    match = _RATE.fullmatch(rate.strip())
+    if match is None or int(match[1]) == 0:
+        raise ValueError(f"bad throttle rate {rate!r}: expected <calls>/<second|minute|hour|day>, e.g. 5000/day")
+    return int(match[1]), _PERIOD_S[match[2]]
+
+
+def _valid_rate(_: object, __: object, rate: str) -> None:
+    parse_rate(rate)
+
+
+@frozen
+class ThrottleRates:
+    """How many calls of each throttled kind one caller (a user, or an IP address when anonymous) may make per
+    period (api.md rule 20), each counted on its own."""
+
+    create: str = field(default="5000/day", validator=_valid_rate)
+    cancel: str = field(default="2000/day", validator=_valid_rate)
+    validate: str = field(default="20000/day", validator=_valid_rate)
+
+    @classmethod
+    def parse(cls, text: str) -> ThrottleRates:
+        """Rates from ``"create=5000/day,cancel=2000/day,validate=20000/day"``; kinds left out keep their
+        defaults."""
+        rates: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            scope, equals, rate = item.partition("=")
+            if not equals or scope.strip() not in fields_dict(cls):
+                raise ValueError(f"bad throttle rate {item!r}: expected <create|cancel|validate>=<calls>/<period>")
+            rates[scope.strip()] = rate.strip()
+        return cls(**rates)
+
+    def of(self, scope: str) -> tuple[int, int]:
+        """The calls allowed for ``scope`` (create, cancel or validate) and their period in seconds."""
+        if scope not in fields_dict(type(self)):
+            raise KeyError(scope)
+        return parse_rate(getattr(self, scope))
 
 
 @frozen
@@ -20,11 +65,13 @@ class Settings:
     request_timeout_s: float = 30.0
     # Lowered only by tests: argon2's default cost makes each hash take tens of milliseconds.
     password_hash_time_cost: int | None = None
+    # Lowered by tests to see a throttle bite without thousands of calls.
+    throttle_rates: ThrottleRates = Factory(ThrottleRates)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from OBSNET_DATABASE_URL, OBSNET_REQUEST_TIMEOUT_S and OBSNET_PASSWORD_HASH_TIME_COST, then
-        explicit overrides."""
+        """Settings from OBSNET_DATABASE_URL, OBSNET_REQUEST_TIMEOUT_S, OBSNET_PASSWORD_HASH_TIME_COST and
+        OBSNET_THROTTLE_RATES (``create=5000/day,cancel=2000/day,validate=20000/day``), then explicit overrides."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if env.get("OBSNET_DATABASE_URL"):
@@ -33,5 +80,7 @@ class Settings:
             values["request_timeout_s"] = float(env["OBSNET_REQUEST_TIMEOUT_S"])
         if env.get("OBSNET_PASSWORD_HASH_TIME_COST"):
             values["password_hash_time_cost"] = int(env["OBSNET_PASSWORD_HASH_TIME_COST"])
+        if env.get("OBSNET_THROTTLE_RATES"):
+            values["throttle_rates"] = ThrottleRates.parse(env["OBSNET_THROTTLE_RATES"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]  # values come from the typed fields above

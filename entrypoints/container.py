@@ -55,6 +55,14 @@ def _visibility_hooks(visibility: Any) -> Any:
     return visibility_hooks(visibility)
 
 
+def _throttle_store() -> Any:
+    """The counts of api.md rule 20 (entrypoints.http.throttle), imported on first use so the CLI need not load
+    Litestar."""
+    from entrypoints.http.throttle import InMemoryThrottleStore
+
+    return InMemoryThrottleStore()
+
+
 def _deferred_hooks(provider: Callable[[], Any]) -> Callable[[UnitOfWork, datetime], Any]:
     """What the bus hands the request-group handlers: builds the hooks factory at the first submission, not when
     the bus is built (every command builds the bus); a provider that gives None skips the sky check."""
@@ -88,6 +96,7 @@ class Container(containers.DeclarativeContainer):
     password_hasher = providers.Singleton(Argon2PasswordHasher, time_cost=settings.provided.password_hash_time_cost)
     token_issuer = providers.Singleton(SecretsTokenIssuer)
     mailer = providers.Singleton(LoggingMailer)
+    throttle_store = providers.Singleton(_throttle_store)
 
     # The astronomy: the airmass and pressure plots ask it directly (requests.md 7.4, api.md 4.4).
     visibility: providers.Provider[Any] = providers.Singleton(_astropy_visibility)

@@ -34,6 +34,7 @@ from domain.requestgroups import ObservationType, Operator, RequestGroup, Reques
 from domain.requestgroups import Request as DomainRequest
 from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
+from entrypoints.http.throttle import CANCEL, CREATE, VALIDATE, throttled
 from entrypoints.http.wire import (
     container_of,
     in_thread,
@@ -305,8 +306,8 @@ async def request_groups(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @post("/api/requestgroups/", status_code=HTTP_201_CREATED, **_WRITE)
 async def submit_request_group(request: Request[Any, Any, Any], body: RawBody) -> dict[str, Any]:
     """Submit a request group (requests.md 3): stored PENDING with its defaults filled and its IPP debited, or
-    400 with every field error in the nested shape and nothing stored."""
-    return await in_thread(_submit, request, body)  # type: ignore[no-any-return]
+    400 with every field error in the nested shape and nothing stored; 429 once the caller's creates are spent."""
+    return await in_thread(throttled(CREATE, _submit), request, body)  # type: ignore[no-any-return]
 
 
 @get("/api/requestgroups/{group_id:int}/", tags=TAGS)
@@ -318,14 +319,15 @@ async def request_group(request: Request[Any, Any, Any], group_id: FromPath[int]
 @post("/api/requestgroups/{group_id:int}/cancel/", status_code=HTTP_200_OK, **_WRITE)
 async def cancel_request_group(request: Request[Any, Any, Any], group_id: FromPath[int]) -> dict[str, Any]:
     """Cancel a PENDING group and its PENDING requests, crediting their IPP back; an already canceled group is
-    answered unchanged, a finished one is refused."""
-    return await in_thread(_cancel, request, group_id)  # type: ignore[no-any-return]
+    answered unchanged, a finished one is refused; 429 once the caller's cancels are spent."""
+    return await in_thread(throttled(CANCEL, _cancel), request, group_id)  # type: ignore[no-any-return]
 
 
 @post("/api/requestgroups/validate/", status_code=HTTP_200_OK, **_WRITE)
 async def validate_request_group(request: Request[Any, Any, Any], body: RawBody) -> dict[str, Any]:
-    """Check a request group without storing it: always 200 with ``request_durations`` and ``errors``."""
-    return await in_thread(_validate, request, body)  # type: ignore[no-any-return]
+    """Check a request group without storing it: 200 with ``request_durations`` and ``errors``, or 429 once the
+    caller's validations are spent (api.md rule 20)."""
+    return await in_thread(throttled(VALIDATE, _validate), request, body)  # type: ignore[no-any-return]
 
 
 @post("/api/requestgroups/max_allowable_ipp/", status_code=HTTP_200_OK, **_WRITE)
