@@ -25,3 +25,9 @@ class FixedClock(Clock):
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+    def set(self, now: datetime) -> None:
+        """Jump to ``now`` (timezone-aware), forwards or back."""
+        if now.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self._now = now.astimezone(UTC)

@@ -289,6 +289,11 @@ class Observation:
         self._move(ObservationState.BAD_DATA, now)
         return refunds
 
+    def move_end(self, end: datetime, now: datetime) -> None:
+        """The observation now ends at ``end`` (a site's prediction or staff's decision, scheduler.md 6.2)."""
+        _aware(end, "end")
+        self.end, self.modified = end, now
+
     # --- the scheduler's side ---------------------------------------------------------------------------------
 
     def disposal(self, now: datetime) -> Disposal:

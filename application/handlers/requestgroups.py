@@ -14,12 +14,12 @@ from typing import Any
 
 from attrs import frozen
 
+from application.accounting import move_ipp_for_state_changes, request_shares
 from application.commands import CancelRequestGroup, ExpireRequestGroups, SubmitRequestGroup, SuspendRequest
+from application.handlers.observations import cancel_observations_of
 from application.ports import Clock, RequestGroupQuery, UnitOfWork
 from domain.duration import (
-    AllocationKey,
     request_durations,
-    request_durations_by_key,
     time_check_durations_by_key,
 )
 from domain.errors import NotFoundError, ValidationError
@@ -69,10 +69,6 @@ class CheckedSubmission:
     validated: ValidatedRequestGroup
     observatory: Observatory
     semesters: tuple[Semester, ...]
-
-
-def _shares(request: Request, observatory: Observatory, semesters: Sequence[Semester]) -> dict[AllocationKey, float]:
-    return request_durations_by_key(request, observatory, semesters)
 
 
 def check_submission(
@@ -139,7 +135,7 @@ def _check_time(
     errors = check_time_allocations(validated.proposal, needed, validated.observation_type, windows, now)
     if errors:
         raise ValidationError.general(errors[0])
-    hours = summed_ipp_hours(_shares(r, observatory, semesters) for r in requests)
+    hours = summed_ipp_hours(request_shares(r, observatory, semesters) for r in requests)
     errors = check_ipp(validated.proposal, hours, validated.ipp_value, validated.observation_type)
     if errors:
         raise ValidationError.general(errors[0])
@@ -163,7 +159,9 @@ def submit_request_group(
             factor = ipp_change_factor(group.ipp_value, RequestState.PENDING, RequestState.PENDING, submitted=True)
             for request in group.requests:
                 move_ipp(
-                    validated.proposal, ipp_hours(_shares(request, checked.observatory, checked.semesters)), factor
+                    validated.proposal,
+                    ipp_hours(request_shares(request, checked.observatory, checked.semesters)),
+                    factor,
                 )
         uow.request_groups.add(group)
         uow.commit()
@@ -193,25 +191,12 @@ def cancel_request_group(cmd: CancelRequestGroup, uow: UnitOfWork, clock: Clock)
         assert proposal is not None  # noqa: S101 - visible_group found it
         seen = len(group.events)
         if group.cancel(now):
-            move_ipp_for_state_changes(group, group.events[seen:], proposal, uow)
+            changes = group.events[seen:]
+            move_ipp_for_state_changes(group, changes, proposal, uow)
+            canceled = {e.request_id for e in changes if isinstance(e, RequestStateChanged)}
+            cancel_observations_of([r for r in group.requests if r.id in canceled], uow, now)
             uow.commit()
         return group
-
-
-def move_ipp_for_state_changes(
-    group: RequestGroup, events: Sequence[object], proposal: Proposal, uow: UnitOfWork
-) -> None:
-    """The IPP effects of the request state changes a verb just recorded (the table of 5.2)."""
-    if group.observation_type is not ObservationType.NORMAL:
-        return
-    observatory, semesters = uow.observatory.get(), uow.semesters.all()
-    for event in events:
-        if not isinstance(event, RequestStateChanged) or event.request_id is None:
-            continue
-        factor = ipp_change_factor(group.ipp_value, event.old, event.new)
-        if factor:
-            request = group.request(event.request_id)
-            move_ipp(proposal, ipp_hours(_shares(request, observatory, semesters)), factor)
 
 
 def suspend_request(cmd: SuspendRequest, uow: UnitOfWork, clock: Clock) -> Request:
@@ -300,6 +285,6 @@ def max_allowable_ipp_for(
         except ValidationError as error:
             return {"errors": error.errors}
     validated = checked.validated
-    hours = summed_ipp_hours(_shares(r, checked.observatory, checked.semesters) for r in validated.requests)
+    hours = summed_ipp_hours(request_shares(r, checked.observatory, checked.semesters) for r in validated.requests)
     allowances: dict[str, dict[str, IppAllowance]] = max_allowable_ipp(validated.proposal, hours)
     return dict(allowances)

@@ -24,7 +24,7 @@ from application.commands import (
     SetMembershipLimit,
     SubmitRequestGroup,
 )
-from application.handlers import accounts, proposals, requestgroups
+from application.handlers import accounts, observations, proposals, requestgroups
 from application.handlers.accounts import CreateUser
 from application.messagebus import MessageBus
 from domain.errors import NotFoundError, ValidationError
@@ -48,7 +48,7 @@ payload = p0
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, max_failures_per_request: int = 0) -> None:
         self.store = MemoryStore()
         self.clock = FixedClock(NOW)
         self.bus = MessageBus(
@@ -57,6 +57,7 @@ class World:
                 **accounts.COMMAND_HANDLERS,
                 **proposals.COMMAND_HANDLERS,
                 **requestgroups.COMMAND_HANDLERS,
+                **observations.COMMAND_HANDLERS,
             },
             event_handlers=proposals.EVENT_HANDLERS,
             dependencies={
@@ -65,6 +66,7 @@ class World:
                 "token_issuer": SecretsTokenIssuer(),
                 "mailer": InMemoryMailer(),
                 "visibility_hooks": None,
+                "max_failures_per_request": max_failures_per_request,
             },
         )
         with self.uow() as uow:
