@@ -68,7 +68,11 @@ def user_errors(func: F) -> F:
 
 def open_container(database_url: str) -> Container:
     """A container on an upgraded database."""
-    container = build_container(Settings.from_env(database_url=database_url))
+    try:
+        settings = Settings.from_env(database_url=database_url)
+    except ValueError as error:  # a malformed OBSNET_* variable
+        raise click.ClickException(f"bad setting: {error}") from None
+    container = build_container(settings)
     try:
         upgrade_database(container)
     except Exception as error:  # the URL or the server is wrong: say so instead of a traceback

@@ -71,3 +71,13 @@ def test_jobs_expire_expires_only_ended_windows_and_says_how_many(tmp_path: Path
 
     again = CliRunner().invoke(main, ["jobs", "expire", "--database-url", url], env=ENV)
     assert "expired 0 requests" in again.output
+
+
+def test_a_malformed_setting_is_one_line_and_exit_1_not_a_traceback(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'obsnet.sqlite3'}"
+    env = {**ENV, "OBSNET_THROTTLE_RATES": "create=lots"}
+    result = CliRunner().invoke(main, ["jobs", "expire", "--database-url", url], env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: bad setting: bad throttle rate 'lots'")
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "obsnet.sqlite3").exists()

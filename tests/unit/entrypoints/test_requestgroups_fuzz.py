@@ -260,7 +260,9 @@ def astropy_sky(container: Container) -> Iterator[None]:
 
 
 def _fresh_world(container: Container) -> World:
-    """The reference world again: Hypothesis runs every example inside one test, and a 201 spends hours."""
+    """The reference world again: Hypothesis runs every example inside one test, and a 201 spends hours (and one
+    of the caller's 5000 creates a day: the nightly profile runs more examples than that)."""
+    container.throttle_store.reset()
     return next(load_world(container))
 
 
