@@ -216,7 +216,8 @@ EXPIRY_BATCH = 500
 
 
 def expire_request_groups(cmd: ExpireRequestGroups, uow: UnitOfWork, clock: Clock) -> int:
-    """Expire every PENDING request whose last window has ended, crediting back IPP; returns how many."""
+    """Expire every PENDING request whose time is over, crediting back IPP; returns how many (requests.md 6.6:
+    scheduled types when their last window has ended, DIRECT and REAL_TIME when their observation has)."""
     now = clock.now()
     expired = 0
     offset = 0
@@ -226,7 +227,9 @@ def expire_request_groups(cmd: ExpireRequestGroups, uow: UnitOfWork, clock: Cloc
             _, groups = uow.request_groups.search(query)
             for group in groups:
                 seen = len(group.events)
-                done = group.expire(now)
+                done = (
+                    group.expire(now) if group.observation_type.is_scheduled else _expire_unscheduled(group, uow, now)
+                )
                 if done:
                     proposal = uow.proposals.get(group.proposal, for_update=True)
                     if proposal is not None:
@@ -237,6 +240,17 @@ def expire_request_groups(cmd: ExpireRequestGroups, uow: UnitOfWork, clock: Cloc
             return expired
         # Expired groups leave the PENDING set; the ones still pending keep their place in the order.
         offset += sum(1 for g in groups if g.state is RequestState.PENDING)
+
+
+def _expire_unscheduled(group: RequestGroup, uow: UnitOfWork, now: datetime) -> list[Request]:
+    """A DIRECT or REAL_TIME request has no windows: its time is over when an observation of it has ended."""
+    expired = []
+    for request in group.requests:
+        if request.state is not RequestState.PENDING or request.id is None:
+            continue
+        if any(o.end < now for o in uow.observations.for_request(request.id)) and group.expire_request(request, now):
+            expired.append(request)
+    return expired
 
 
 COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {

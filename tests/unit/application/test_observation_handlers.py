@@ -12,6 +12,7 @@ import pytest
 from application.commands import (
     CancelRequestGroup,
     CreateProposal,
+    ExpireRequestGroups,
     ReportConfigurationStatus,
     ReviseObservation,
     ScheduleObservations,
@@ -288,3 +289,20 @@ def test_a_canceled_request_cannot_be_placed() -> None:  # X15
     assert result.errors == {
         0: {"request": [f"Request {loop.request.id} is in state CANCELED and cannot be scheduled"]}
     }
+
+
+def test_the_expiry_job_ends_a_direct_request_once_its_observation_has_ended() -> None:  # requests.md 6.6
+    world = World()
+    body = p0(observation_type="DIRECT")
+    body["requests"][0].pop("windows")
+    body["requests"][0].pop("location")
+    group = world.submit("pi", body)
+    request = group.requests[0]
+    plan = ObservationPlan(request.id, "elp", "doma", "1m0a", START, END)
+    world.bus.handle(ScheduleObservations(OPERATOR, [plan]))
+    world.clock.set(END - timedelta(seconds=1))
+    assert world.bus.handle(ExpireRequestGroups()) == 0
+    world.clock.set(END + timedelta(seconds=1))
+    assert world.bus.handle(ExpireRequestGroups()) == 1
+    stored = world.store.request_groups[group.id]
+    assert (stored.requests[0].state, stored.state) == (RequestState.WINDOW_EXPIRED, RequestState.WINDOW_EXPIRED)
