@@ -16,6 +16,7 @@ from application.commands import (
     ReportConfigurationStatus,
     ReviseObservation,
     ScheduleObservations,
+    UpdateProfile,
 )
 from application.handlers.observations import ScheduledObservations
 from domain.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
@@ -306,3 +307,23 @@ def test_the_expiry_job_ends_a_direct_request_once_its_observation_has_ended() -
     assert world.bus.handle(ExpireRequestGroups()) == 1
     stored = world.store.request_groups[group.id]
     assert (stored.requests[0].state, stored.state) == (RequestState.WINDOW_EXPIRED, RequestState.WINDOW_EXPIRED)
+
+
+def test_members_who_asked_are_emailed_when_a_group_completes_authored_only_respected() -> None:  # 6.1
+    loop = Loop()
+    for name, authored_only in (("pi", False), ("ci", True)):
+        user_id = loop.users[name].user_id
+        profile = {"notifications_enabled": True, "notifications_on_authored_only": authored_only}
+        loop.bus.handle(UpdateProfile(user_id, {}, profile))
+    loop.report("COMPLETED", summary())
+    assert [(to, subject) for to, subject, _ in loop.mailer.outbox] == [
+        ("pi@example.org", "Request group test group has completed")
+    ]
+
+
+def test_members_are_emailed_when_a_request_reaches_its_failure_limit() -> None:  # 6.1
+    loop = Loop(max_failures_per_request=1)
+    loop.bus.handle(UpdateProfile(loop.users["ci"].user_id, {}, {"notifications_enabled": True}))
+    loop.report("FAILED", summary(80, state="FAILED"))
+    subjects = [(to, subject) for to, subject, _ in loop.mailer.outbox]
+    assert subjects == [("ci@example.org", f"Request {loop.request.id} of test group reached its failure limit")]

@@ -24,7 +24,7 @@ from application.commands import (
     SetMembershipLimit,
     SubmitRequestGroup,
 )
-from application.handlers import accounts, observations, proposals, requestgroups
+from application.handlers import accounts, notifications, observations, proposals, requestgroups
 from application.handlers.accounts import CreateUser
 from application.messagebus import MessageBus
 from domain.errors import NotFoundError, ValidationError
@@ -51,6 +51,7 @@ class World:
     def __init__(self, max_failures_per_request: int = 0) -> None:
         self.store = MemoryStore()
         self.clock = FixedClock(NOW)
+        self.mailer = InMemoryMailer()
         self.bus = MessageBus(
             uow_factory=self.uow,
             command_handlers={
@@ -59,12 +60,12 @@ class World:
                 **requestgroups.COMMAND_HANDLERS,
                 **observations.COMMAND_HANDLERS,
             },
-            event_handlers=proposals.EVENT_HANDLERS,
+            event_handlers={**proposals.EVENT_HANDLERS, **notifications.EVENT_HANDLERS},
             dependencies={
                 "clock": self.clock,
                 "password_hasher": Argon2PasswordHasher(time_cost=1),
                 "token_issuer": SecretsTokenIssuer(),
-                "mailer": InMemoryMailer(),
+                "mailer": self.mailer,
                 "visibility_hooks": None,
                 "max_failures_per_request": max_failures_per_request,
             },
