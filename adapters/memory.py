@@ -17,6 +17,7 @@ from typing import Any, Self
 import attrs
 
 from application.ports import (
+    OBSERVATION_ORDER_KEYS,
     REQUEST_GROUP_ORDER_KEYS,
     REQUEST_ORDER_KEYS,
     ChangeLog,
@@ -25,12 +26,15 @@ from application.ports import (
     DraftQuery,
     DraftRepository,
     Mailer,
+    ObservationQuery,
+    ObservationRepository,
     ObservatoryRepository,
     ProposalRepository,
     RequestGroupQuery,
     RequestGroupRepository,
     RequestQuery,
     SemesterRepository,
+    StatusQuery,
     UnitOfWork,
     UserRepository,
 )
@@ -39,6 +43,7 @@ from domain.changes import ChangeEntry
 from domain.downtime import Downtime
 from domain.drafts import NOT_UNIQUE, Draft
 from domain.errors import ConflictError
+from domain.observations import ConfigurationStatus, Observation, ObservationState
 from domain.observatory import Observatory
 from domain.proposals import Proposal, Semester
 from domain.requestgroups import Configuration, Request, RequestGroup, RequestState, Target
@@ -55,6 +60,7 @@ class MemoryStore:
     proposals: dict[str, Proposal] = attrs.field(factory=dict)
     request_groups: dict[int, RequestGroup] = attrs.field(factory=dict)
     drafts: dict[int, Draft] = attrs.field(factory=dict)
+    observations: dict[int, Observation] = attrs.field(factory=dict)
     changes: list[ChangeEntry] = attrs.field(factory=list)
     next_ids: dict[str, int] = attrs.field(factory=dict)
     lock: threading.RLock = attrs.field(factory=threading.RLock)
@@ -73,6 +79,8 @@ class MemoryStore:
             # is paid only for the groups that unit of work reads.
             request_groups=dict(self.request_groups),
             drafts={key: attrs.evolve(draft) for key, draft in self.drafts.items()},
+            # Shared until handed out, as request groups are.
+            observations=dict(self.observations),
             changes=list(self.changes),
             # Shared, not copied: like a database sequence, an id once handed out is never handed out again.
             next_ids=self.next_ids,
@@ -497,6 +505,186 @@ class InMemoryRequestGroupRepository(RequestGroupRepository):
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Observations.
+
+
+def copy_observation(observation: Observation) -> Observation:
+    """A copy sharing no entity with the original (the frozen summaries are shared); events are not copied."""
+    return attrs.evolve(
+        observation, configuration_statuses=[attrs.evolve(s) for s in observation.configuration_statuses]
+    )
+
+
+def _observation_marks(observation: Observation) -> tuple[object, ...]:
+    """What may change in a stored observation (what the SQL adapter writes back): compared to find changed ones."""
+    return (
+        observation.state,
+        observation.start,
+        observation.end,
+        observation.priority,
+        observation.modified,
+        tuple((s.id, s.state, s.summary, s.time_charged, s.modified) for s in observation.configuration_statuses),
+    )
+
+
+def _half_open(value: datetime | None, after: datetime | None, before: datetime | None) -> bool:
+    """``after <= value < before`` for the bounds given; a time never set matches no bound, as NULL in SQL."""
+    if after is None and before is None:
+        return True
+    return value is not None and (after is None or value >= after) and (before is None or value < before)
+
+
+def _any_ignoring_case(values: Iterable[str], wanted: Iterable[str]) -> bool:
+    # lower(), not casefold(): the SQL adapter compares with the databases' LOWER().
+    lowered = {w.lower() for w in wanted}
+    return any(v.lower() in lowered for v in values)
+
+
+def _matches_observation(o: Observation, q: ObservationQuery, owner: tuple[RequestGroup, Request] | None) -> bool:
+    if owner is None:
+        # Every stored observation has its request (the database's foreign key); one without matches nothing.
+        return False
+    g, r = owner
+    checks = (
+        not q.ids or o.id in q.ids,
+        not q.sites or o.site in q.sites,
+        not q.enclosures or o.enclosure in q.enclosures,
+        not q.telescopes or o.telescope in q.telescopes,
+        _half_open(o.start, q.start_after, q.start_before),
+        _half_open(o.end, q.end_after, q.end_before),
+        _half_open(o.modified, q.modified_after, None),
+        _half_open(o.created, q.created_after, q.created_before),
+        not q.request_ids or o.request_id in q.request_ids,
+        not q.request_group_ids or g.id in q.request_group_ids,
+        not q.states or o.state in q.states,
+        q.priority is None or o.priority == q.priority,
+        not q.observation_types or g.observation_type in q.observation_types,
+        not q.request_states or r.state in q.request_states,
+        q.proposal is None or g.proposal == q.proposal,
+        q.submitter is None or g.submitter == q.submitter,
+        not q.instrument_types or _any_ignoring_case((c.instrument_type for c in r.configurations), q.instrument_types),
+        not q.configuration_types or _any_ignoring_case((c.type for c in r.configurations), q.configuration_types),
+    )
+    return all(checks) and _group_visible(g, q.visible_proposals, q.own_in_proposals, q.own_submitter)
+
+
+def _matches_status(o: Observation, s: ConfigurationStatus, q: StatusQuery) -> bool:
+    return (
+        (not q.instrument_names or s.instrument_name in q.instrument_names)
+        and (not q.guide_camera_names or s.guide_camera_name in q.guide_camera_names)
+        and (not q.states or s.state in q.states)
+        and (not q.sites or o.site in q.sites)
+    )
+
+
+def _observation_value(observation: Observation, name: str) -> Any:
+    value = getattr(observation, name)
+    return value.value if isinstance(value, ObservationState) else value
+
+
+def _status_id(pair: tuple[Observation, ConfigurationStatus]) -> int:
+    return pair[1].id or 0
+
+
+class InMemoryObservationRepository(ObservationRepository):
+    """Hands out copies of the committed observations, as the request-group repository does; the filters on
+    requests and groups read the request groups of the same unit of work, its own changes included."""
+
+    def __init__(self, state: MemoryStore) -> None:
+        self._state = state
+        # The observations handed out or added by this unit of work (each a copy of its own, which also replaces
+        # the shared committed one in ``state``), with their marks as handed out (None: added here).
+        self._own: dict[int, Observation] = {}
+        self._marks: dict[int, tuple[object, ...] | None] = {}
+        self.deleted: set[int] = set()
+        # Kept beyond the store too: a deleted observation's events must still reach the bus.
+        self.seen: list[Observation] = []
+
+    def add(self, observation: Observation) -> None:
+        if observation.id is not None:
+            raise ValueError(f"observation {observation.id} is already stored")
+        observation.id = self._state.next_id("observation")
+        for status in observation.configuration_statuses:
+            status.id = self._state.next_id("configuration_status")
+        self._state.observations[observation.id] = observation
+        self._own[observation.id] = observation
+        self._marks[observation.id] = None
+        self.seen.append(observation)
+
+    def get(self, observation_id: int, *, for_update: bool = False) -> Observation | None:
+        # A unit of work holds the store's lock throughout: writers are serialised and what it holds is current.
+        found = self._state.observations.get(observation_id)
+        return None if found is None else self._track(found)
+
+    def containing_status(self, status_id: int) -> Observation | None:
+        found = next(
+            (o for o in self._state.observations.values() if any(s.id == status_id for s in o.configuration_statuses)),
+            None,
+        )
+        return None if found is None else self._track(found)
+
+    def for_request(self, request_id: int, *, for_update: bool = False) -> list[Observation]:
+        found = [o for o in self._state.observations.values() if o.request_id == request_id]
+        found.sort(key=_observation_id)
+        return [self._track(o) for o in found]
+
+    def delete(self, observation: Observation) -> None:
+        assert observation.id is not None  # noqa: S101 - only stored observations can be deleted
+        self._state.observations.pop(observation.id, None)
+        self._own.pop(observation.id, None)
+        self._marks.pop(observation.id, None)
+        self.deleted.add(observation.id)
+        if observation not in self.seen:
+            self.seen.append(observation)
+
+    def search(self, query: ObservationQuery) -> tuple[int, list[Observation]]:
+        owners = {r.id: (g, r) for g in self._state.request_groups.values() for r in g.requests}
+        found = [
+            o for o in self._state.observations.values() if _matches_observation(o, query, owners.get(o.request_id))
+        ]
+        _sort(found, query.order, _observation_value, OBSERVATION_ORDER_KEYS)
+        page = found[query.offset : query.offset + query.limit]
+        return len(found), [self._track(o) for o in page]
+
+    def search_statuses(self, query: StatusQuery) -> tuple[int, list[tuple[Observation, ConfigurationStatus]]]:
+        found = [
+            (o, s)
+            for o in self._state.observations.values()
+            for s in o.configuration_statuses
+            if _matches_status(o, s, query)
+        ]
+        found.sort(key=_status_id, reverse=True)
+        page: list[tuple[Observation, ConfigurationStatus]] = []
+        for observation, status in found[query.offset : query.offset + query.limit]:
+            tracked = self._track(observation)
+            page.append((tracked, tracked.status(status.id or 0)))
+        return len(found), page
+
+    def changed(self) -> list[Observation]:
+        """The observations added, or handed out and changed since, in this unit of work (deleted ones aside)."""
+        return [
+            observation
+            for observation_id, observation in self._own.items()
+            if self._marks[observation_id] is None or self._marks[observation_id] != _observation_marks(observation)
+        ]
+
+    def _track(self, observation: Observation) -> Observation:
+        assert observation.id is not None  # noqa: S101 - stored observations have ids
+        own = self._own.get(observation.id)
+        if own is None:
+            own = copy_observation(observation)
+            self._own[observation.id] = own
+            self._marks[observation.id] = _observation_marks(own)
+            self._state.observations[observation.id] = own
+            self.seen.append(own)
+        return own
+
+
+def _observation_id(observation: Observation) -> int:
+    return observation.id or 0
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Drafts.
 
 
@@ -608,6 +796,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.proposals = InMemoryProposalRepository(self._work)
         self.request_groups = InMemoryRequestGroupRepository(self._work)
         self.drafts = InMemoryDraftRepository(self._work)
+        self.observations = InMemoryObservationRepository(self._work)
         self.changes = InMemoryChangeLog(self._work)
         self._seen: list[object] = []
 
@@ -629,6 +818,11 @@ class InMemoryUnitOfWork(UnitOfWork):
         for group in self.request_groups.changed():
             assert group.id is not None  # noqa: S101 - added groups get their ids at once
             self._store.request_groups[group.id] = stored_request_group(group)
+        for observation in self.observations.changed():
+            assert observation.id is not None  # noqa: S101 - added observations get their ids at once
+            self._store.observations[observation.id] = copy_observation(observation)
+        for observation_id in self.observations.deleted:
+            self._store.observations.pop(observation_id, None)
         self._store.changes = [*self._store.changes, *self._work.changes[self._base_changes :]]
         self._begin()
 
@@ -642,6 +836,7 @@ class InMemoryUnitOfWork(UnitOfWork):
             *self.observatory.seen,
             *self.downtimes.seen,
             *self.request_groups.seen,
+            *self.observations.seen,
             self._work.observatory,
             *self._work.downtimes.values(),
             *self._work.users.values(),

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.mutable import MutableList
 
+from domain.observations import ObservationState, StatusState
 from domain.observatory import KINDS, Kind
 from domain.proposals import Role
 from domain.requestgroups import ObservationType, Operator, OptimizationType, RequestState
@@ -460,4 +461,65 @@ drafts = sa.Table(
     sa.Column("modified", UtcDateTime, nullable=False),
     # Also the index for finding an author's draft by title (author_id leads).
     sa.UniqueConstraint("author_id", "proposal_id", "title"),
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Observations: a request placed on a telescope, with one configuration status per configuration and repeat.
+
+# An observation belongs to its request (and so to its group): deleting the request row deletes it.
+observations = sa.Table(
+    "observations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("request_id", sa.Integer, sa.ForeignKey("requests.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("site", sa.String, nullable=False),
+    sa.Column("enclosure", sa.String, nullable=False),
+    sa.Column("telescope", sa.String, nullable=False),
+    sa.Column("start", UtcDateTime, nullable=False),
+    sa.Column("end", UtcDateTime, nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("state", StrEnumType(ObservationState), nullable=False, index=True),
+    sa.Column("created", UtcDateTime, nullable=True),
+    sa.Column("modified", UtcDateTime, nullable=True),
+    # A telescope's schedule: the sites' fetches and the overlap checks select by telescope and time.
+    sa.Index(None, "site", "enclosure", "telescope", "start"),
+)
+
+# The summary is a value object kept in columns of its status: all NULL until the telescope reports one.
+configuration_statuses = sa.Table(
+    "configuration_statuses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "observation_id", sa.Integer, sa.ForeignKey("observations.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column(
+        "configuration_id",
+        sa.Integer,
+        sa.ForeignKey("configurations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("instrument_name", sa.String, nullable=False, index=True),
+    sa.Column("guide_camera_name", sa.String, nullable=False, server_default=""),
+    sa.Column("state", StrEnumType(StatusState), nullable=False, index=True),
+    sa.Column("time_charged_h", sa.Float, nullable=False, server_default="0"),
+    sa.Column("modified", UtcDateTime, nullable=True),
+    sa.Column("summary_start", UtcDateTime, nullable=True),
+    sa.Column("summary_end", UtcDateTime, nullable=True),
+    sa.Column("summary_state", sa.String, nullable=True),
+    sa.Column("summary_reason", sa.Text, nullable=True),
+    sa.Column("summary_time_completed_s", sa.Float, nullable=True),
+    # None is SQL NULL here (no summary), not the JSON value null.
+    sa.Column("summary_events", sa.JSON(none_as_null=True), nullable=True),
+    # A summary is whole or absent.
+    sa.CheckConstraint(
+        "(summary_start IS NULL) = (summary_end IS NULL)"
+        " AND (summary_start IS NULL) = (summary_state IS NULL)"
+        " AND (summary_start IS NULL) = (summary_reason IS NULL)"
+        " AND (summary_start IS NULL) = (summary_time_completed_s IS NULL)"
+        " AND (summary_start IS NULL) = (summary_events IS NULL)",
+        name="summary_whole",
+    ),
 )

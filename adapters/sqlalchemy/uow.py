@@ -11,6 +11,7 @@ from sqlalchemy import orm
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
+from adapters.sqlalchemy.observations import SqlAlchemyObservationRepository
 from adapters.sqlalchemy.repositories import (
     SqlAlchemyChangeLog,
     SqlAlchemyDowntimeRepository,
@@ -95,6 +96,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     proposals: SqlAlchemyProposalRepository
     request_groups: SqlAlchemyRequestGroupRepository
     drafts: SqlAlchemyDraftRepository
+    observations: SqlAlchemyObservationRepository
     changes: SqlAlchemyChangeLog
 
     def __init__(self, session_factory: Callable[[], orm.Session]) -> None:
@@ -125,8 +127,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             session.close()
 
     def commit(self) -> None:
-        # Request groups are not mapped: their state changes are written here, in the same transaction.
+        # Request groups and observations are not mapped: their changes are written here, in the same transaction.
         self.request_groups.flush()
+        self.observations.flush()
         try:
             self._require_session().commit()
         except sa.exc.IntegrityError as error:
@@ -156,6 +159,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.proposals = SqlAlchemyProposalRepository(session)
         self.request_groups = SqlAlchemyRequestGroupRepository(session)
         self.drafts = SqlAlchemyDraftRepository(session)
+        # Its filters read request and group states, so its reads first write the groups' pending changes.
+        self.observations = SqlAlchemyObservationRepository(session, before_reads=self.request_groups.flush)
         self.changes = SqlAlchemyChangeLog(session)
 
     def _aggregates(self) -> list[Any]:
@@ -168,6 +173,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             *self.proposals.seen,
             *self.request_groups.seen,
             *self.drafts.seen,
+            *self.observations.seen,
         ):
             found.setdefault(id(aggregate), aggregate)
         return list(found.values())
