@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from attrs import Factory, field, fields_dict, frozen
+from attrs import Attribute, Factory, field, fields_dict, frozen
 
 DEFAULT_DATABASE_URL = "sqlite:///obsnet.sqlite3"
 MEMORY = "memory"
@@ -55,6 +55,11 @@ class ThrottleRates:
         return parse_rate(getattr(self, scope))
 
 
+def _not_negative(_: object, attribute: Attribute[int], value: int) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be 0 or more, not {value}")
+
+
 @frozen
 class Settings:
     """Everything an obsnet process needs to know to build its adapters."""
@@ -67,11 +72,14 @@ class Settings:
     password_hash_time_cost: int | None = None
     # Lowered by tests to see a throttle bite without thousands of calls.
     throttle_rates: ThrottleRates = Factory(ThrottleRates)
+    # FAILED observations after which a request becomes FAILURE_LIMIT_REACHED (requests.md 6.4); 0 never gives up.
+    max_failures_per_request: int = field(default=0, validator=_not_negative)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from OBSNET_DATABASE_URL, OBSNET_REQUEST_TIMEOUT_S, OBSNET_PASSWORD_HASH_TIME_COST and
-        OBSNET_THROTTLE_RATES (``create=5000/day,cancel=2000/day,validate=20000/day``), then explicit overrides."""
+        """Settings from OBSNET_DATABASE_URL, OBSNET_REQUEST_TIMEOUT_S, OBSNET_PASSWORD_HASH_TIME_COST,
+        OBSNET_THROTTLE_RATES (``create=5000/day,cancel=2000/day,validate=20000/day``) and
+        OBSNET_MAX_FAILURES_PER_REQUEST, then explicit overrides."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if env.get("OBSNET_DATABASE_URL"):
@@ -82,5 +90,7 @@ class Settings:
             values["password_hash_time_cost"] = int(env["OBSNET_PASSWORD_HASH_TIME_COST"])
         if env.get("OBSNET_THROTTLE_RATES"):
             values["throttle_rates"] = ThrottleRates.parse(env["OBSNET_THROTTLE_RATES"])
+        if env.get("OBSNET_MAX_FAILURES_PER_REQUEST"):
+            values["max_failures_per_request"] = int(env["OBSNET_MAX_FAILURES_PER_REQUEST"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]  # values come from the typed fields above

@@ -12,7 +12,7 @@ from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
 from adapters.clock import SystemClock
 from adapters.mail import LoggingMailer
 from adapters.memory import InMemoryUnitOfWork, MemoryStore
-from application.handlers import accounts, downtime, drafts, observatory, proposals, requestgroups
+from application.handlers import accounts, downtime, drafts, observations, observatory, proposals, requestgroups
 from application.messagebus import MessageBus
 from application.ports import UnitOfWork
 from entrypoints.config import MEMORY, Settings
@@ -83,6 +83,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **observatory.COMMAND_HANDLERS,
     **requestgroups.COMMAND_HANDLERS,
     **drafts.COMMAND_HANDLERS,
+    **observations.COMMAND_HANDLERS,
 }
 EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {**proposals.EVENT_HANDLERS}
 
@@ -124,6 +125,8 @@ class Container(containers.DeclarativeContainer):
             token_issuer=token_issuer,
             mailer=mailer,
             visibility_hooks=providers.Callable(_deferred_hooks, visibility_hooks.provider),
+            # requests.md 6.4 step 4: FAILED observations after which a request is given up (0: never).
+            max_failures_per_request=settings.provided.max_failures_per_request,
         ),
     )
 

@@ -26,7 +26,7 @@ from adapters.serialization import FieldError, format_datetime, parse_datetime
 from application.commands import CancelRequestGroup, SubmitRequestGroup, SuspendRequest
 from application.handlers.requestgroups import HooksFactory, max_allowable_ipp_for, validate_submission
 from application.ports import REQUEST_GROUP_ORDER_KEYS, REQUEST_ORDER_KEYS, RequestGroupQuery, RequestQuery, UnitOfWork
-from application.request_views import get_request, search_request_groups, search_requests
+from application.request_views import search_request_groups, search_requests
 from domain.errors import NotFoundError, ValidationError
 from domain.permissions import Action, Actor, require
 from domain.request_validation import SubmittedRequestGroup
@@ -363,12 +363,6 @@ def _read_request(request: Request[Any, Any, Any], request_id: int) -> dict[str,
     return request_json(found)
 
 
-def _request_observations(request: Request[Any, Any, Any], request_id: int) -> list[Any]:
-    get_request(unit_of_work(request), current_actor(request), _existing_id(request_id, "request"))
-    # obsnet has no observations yet (the scheduler and telescope loop come later): a visible request has none.
-    return []
-
-
 def _suspend(request: Request[Any, Any, Any], request_id: int, body: bytes) -> dict[str, Any]:
     """Only ``suspend_until`` is read (requests.md 6.7); the domain refuses past values and non-PENDING requests."""
     data = json_body(request, body)
@@ -413,12 +407,6 @@ async def suspend_request(request: Request[Any, Any, Any], request_id: FromPath[
     return await in_thread(_suspend, request, request_id, body)  # type: ignore[no-any-return]
 
 
-@get("/api/requests/{request_id:int}/observations/", tags=["requests"])
-async def request_observations(request: Request[Any, Any, Any], request_id: FromPath[int]) -> list[Any]:
-    """The observations of a request the caller may see, as a bare list ordered by id."""
-    return await in_thread(_request_observations, request, request_id)  # type: ignore[no-any-return]
-
-
 ROUTES = [
     request_groups,
     submit_request_group,
@@ -429,5 +417,4 @@ ROUTES = [
     requests,
     request_detail,
     suspend_request,
-    request_observations,
 ]
