@@ -143,3 +143,75 @@ def test_api_examples_and_tom_payloads_validate_submit_and_cancel(tmp_path: Path
             f"{base}/api/requestgroups/", headers={"Authorization": f"Token {other}"}, timeout=TIMEOUT_S
         ).json()
         assert listed["count"] == 0
+
+
+def test_the_scheduler_places_a_request_and_the_telescope_reports_it_done(tmp_path: Path) -> None:
+    """The loop as pyobs and the TOM see it: staff place the submitted request on elp.doma.1m0a, the site PATCHes
+    its status ATTEMPTED and then COMPLETED with a summary, and the TOM reads the request COMPLETED and its
+    observation in the request's bare list."""
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    with running_server("--demo", cwd=tmp_path) as base:
+
+        def token(username: str) -> dict[str, str]:
+            login = requests.post(
+                f"{base}/api/api-token-auth/", json={"username": username, "password": username}, timeout=TIMEOUT_S
+            )
+            return {"Authorization": f"Token {login.json()['token']}"}
+
+        user, staff = token("demo"), token("admin")
+        created = requests.post(
+            f"{base}/api/requestgroups/", json=api_examples_payload(start), headers=user, timeout=TIMEOUT_S
+        )
+        assert created.status_code == 201, created.text
+        request = created.json()["requests"][0]
+        begins = start + timedelta(hours=1)
+        item = {
+            "request": request["id"],
+            "site": "elp",
+            "enclosure": "doma",
+            "telescope": "1m0a",
+            "start": begins.isoformat(),
+            "end": (begins + timedelta(seconds=request["duration"])).isoformat(),
+            "configuration_statuses": [
+                {"configuration": request["configurations"][0]["id"], "instrument_name": "fa05"}
+            ],
+        }
+        placed = requests.post(f"{base}/api/observations/", json=[item], headers=staff, timeout=TIMEOUT_S)
+        assert placed.status_code == 201, placed.text
+        assert placed.json() == {"num_created": 1, "errors": {}}
+
+        # pyobs reads its telescope's schedule, then reports on each configuration status it runs.
+        schedule = requests.get(
+            f"{base}/api/observations/",
+            params={"site": "elp", "telescope": "1m0a", "state": ["PENDING", "IN_PROGRESS"], "limit": 1000},
+            headers=staff,
+            timeout=TIMEOUT_S,
+        ).json()
+        (observation,) = [o for o in schedule["results"] if o["request"]["id"] == request["id"]]
+        (configuration,) = observation["request"]["configurations"]
+        assert (configuration["instrument_name"], configuration["instrument_configs"][0]["rois"]) == ("fa05", [])
+        status_url = f"{base}/api/configurationstatus/{configuration['configuration_status']}/"
+        attempted = requests.patch(status_url, json={"state": "ATTEMPTED"}, headers=staff, timeout=TIMEOUT_S)
+        assert (attempted.status_code, attempted.json()["state"]) == (200, "ATTEMPTED"), attempted.text
+        summary = {
+            "start": item["start"],
+            "end": item["end"],
+            "state": "COMPLETED",
+            "time_completed": 30,
+            "reason": "",
+            "events": {"dome": "open"},
+        }
+        completed = requests.patch(
+            status_url, json={"state": "COMPLETED", "summary": summary}, headers=staff, timeout=TIMEOUT_S
+        )
+        assert completed.status_code == 200, completed.text
+        assert (completed.json()["state"], completed.json()["summary"]["events"]) == ("COMPLETED", {"dome": "open"})
+
+        # The TOM reads the request's state (no trailing slash) and its observations (a bare list).
+        state = requests.get(f"{base}/api/requests/{request['id']}", headers=user, timeout=TIMEOUT_S).json()
+        assert state["state"] == "COMPLETED"
+        listed = requests.get(
+            f"{base}/api/requests/{request['id']}/observations/", headers=user, timeout=TIMEOUT_S
+        ).json()
+        assert [(o["id"], o["state"]) for o in listed] == [(observation["id"], "COMPLETED")]
+        assert listed[0]["configuration_statuses"][0]["time_charged"] > 0
