@@ -353,6 +353,11 @@ class SqlAlchemyRequestGroupRepository(RequestGroupRepository):
     def get(self, group_id: int, *, for_update: bool = False) -> RequestGroup | None:
         self.flush()
         if for_update:
+            if self._dialect() == "sqlite":
+                # No row locks in SQLite, and its driver begins a transaction at the first write: a write that
+                # changes nothing takes the database's write lock now, so the group is read after the previous
+                # writer committed (as the proposal repository does).
+                self._session.execute(sa.update(_groups).where(_groups.c.id == group_id).values(name=_groups.c.name))
             statement = sa.select(_groups.c.id).where(_groups.c.id == group_id).with_for_update()
             if self._session.execute(statement).first() is None:
                 return None

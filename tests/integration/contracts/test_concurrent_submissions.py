@@ -1,23 +1,26 @@
-"""Two submissions at once that together need more IPP than the allocation holds (api.md B27): one is stored,
-the other refused, and the balance shows exactly one debit, on every backend."""
+"""Writers racing for one proposal's hours, on every backend: two submissions that together need more IPP than
+the allocation holds (api.md B27), and two telescopes reporting on one request at once."""
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from adapters.clock import FixedClock
 from adapters.request_wire import parse_request_group
-from application.commands import SubmitRequestGroup
+from application.commands import ReportConfigurationStatus, ScheduleObservations, SubmitRequestGroup
+from application.handlers.observations import report_configuration_status, schedule_observations
 from application.handlers.requestgroups import submit_request_group
 from application.ports import RequestGroupQuery
 from domain.accounts import User
 from domain.errors import DomainError
+from domain.observations import ObservationPlan, StatusState, Summary
 from domain.permissions import Actor
 from domain.proposals import Proposal, Semester
+from domain.requestgroups import RequestState
 from tests.integration.conftest import Backend
 from tests.reference import P0
 from tests.unit.application.test_request_group_handlers import SINISTRO
@@ -75,3 +78,55 @@ def test_concurrent_submissions_cannot_both_spend_the_last_ipp_hours(backend: Ba
         assert allocation.ipp_time_available == pytest.approx(0.5 * P0_IPP_HOURS)
         count, _ = uow.request_groups.search(RequestGroupQuery())
         assert count == 1
+
+
+def test_concurrent_reports_on_one_request_complete_it_once_and_charge_both(backend: Backend) -> None:
+    """Two telescopes report success on two observations of one request at the same moment: both charges land,
+    the request completes once, and the IPP credit of a 0.5 group is paid once (the group lock serialises them)."""
+    actor = _world(backend)
+    clock = FixedClock(NOW)
+    group = submit_request_group(
+        SubmitRequestGroup(actor, parse_request_group({**P0, "ipp_value": 0.5}, now=NOW)), backend.uow_factory(), clock
+    )
+    request = group.requests[0]
+    start = datetime(2016, 10, 1, 8, tzinfo=UTC)
+    plans = [
+        ObservationPlan(request.id or 0, "elp", "doma", "1m0a", start, start + timedelta(seconds=226)),
+        ObservationPlan(request.id or 0, "lsc", "doma", "1m0a", start, start + timedelta(seconds=226)),
+    ]
+    placed = schedule_observations(ScheduleObservations(Actor.operator(), plans), backend.uow_factory(), clock)
+    status_ids = [o.configuration_statuses[0].id or 0 for o in placed.created]
+    with backend.uow_factory() as uow:
+        proposal = uow.proposals.get("TEST_PROPOSAL")
+        assert proposal is not None
+        allocation = proposal.allocation_for("2016B", SINISTRO)
+        assert allocation is not None
+        ipp_before = allocation.ipp_time_available
+    summary = Summary(start, start + timedelta(seconds=226), "COMPLETED", 100)
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def report(status_id: int) -> None:
+        barrier.wait()
+        command = ReportConfigurationStatus(Actor.operator(), status_id, StatusState.COMPLETED, summary)
+        try:
+            report_configuration_status(command, backend.uow_factory(), clock, 0)
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=report, args=(status_id,)) for status_id in status_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    with backend.uow_factory() as uow:
+        stored = uow.request_groups.get(group.id or 0)
+        assert stored is not None
+        assert (stored.state, stored.requests[0].state) == (RequestState.COMPLETED, RequestState.COMPLETED)
+        proposal = uow.proposals.get("TEST_PROPOSAL")
+        assert proposal is not None
+        allocation = proposal.allocation_for("2016B", SINISTRO)
+        assert allocation is not None
+        assert allocation.std_time_used == pytest.approx(2 * 226 / 3600)
+        assert allocation.ipp_time_available - ipp_before == pytest.approx(0.5 * P0_IPP_HOURS)
