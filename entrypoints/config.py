@@ -7,6 +7,8 @@ import re
 
 from attrs import Attribute, Factory, field, fields_dict, frozen
 
+from adapters.mail import SmtpMailer
+
 DEFAULT_DATABASE_URL = "sqlite:///obsnet.sqlite3"
 MEMORY = "memory"
 
@@ -60,6 +62,11 @@ def _not_negative(_: object, attribute: Attribute[int], value: int) -> None:
         raise ValueError(f"{attribute.name} must be 0 or more, not {value}")
 
 
+def _smtp_url(_: object, __: Attribute[str], value: str) -> None:
+    if value:
+        SmtpMailer.from_url(value, "")  # raises ValueError naming the expected form
+
+
 @frozen
 class Settings:
     """Everything an obsnet process needs to know to build its adapters."""
@@ -74,12 +81,16 @@ class Settings:
     throttle_rates: ThrottleRates = Factory(ThrottleRates)
     # FAILED observations after which a request becomes FAILURE_LIMIT_REACHED (requests.md 6.4); 0 never gives up.
     max_failures_per_request: int = field(default=0, validator=_not_negative)
+    # Where invitation and notification emails go: smtp://[user:password@]host[:port][?starttls=1] or smtps://...;
+    # empty writes them to the log instead.
+    smtp_url: str = field(default="", validator=_smtp_url)
+    mail_from: str = "obsnet@localhost"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from OBSNET_DATABASE_URL, OBSNET_REQUEST_TIMEOUT_S, OBSNET_PASSWORD_HASH_TIME_COST,
-        OBSNET_THROTTLE_RATES (``create=5000/day,cancel=2000/day,validate=20000/day``) and
-        OBSNET_MAX_FAILURES_PER_REQUEST, then explicit overrides."""
+        OBSNET_THROTTLE_RATES (``create=5000/day,cancel=2000/day,validate=20000/day``),
+        OBSNET_MAX_FAILURES_PER_REQUEST, OBSNET_SMTP_URL and OBSNET_MAIL_FROM, then explicit overrides."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         if env.get("OBSNET_DATABASE_URL"):
@@ -92,5 +103,8 @@ class Settings:
             values["throttle_rates"] = ThrottleRates.parse(env["OBSNET_THROTTLE_RATES"])
         if env.get("OBSNET_MAX_FAILURES_PER_REQUEST"):
             values["max_failures_per_request"] = int(env["OBSNET_MAX_FAILURES_PER_REQUEST"])
+        for name in ("smtp_url", "mail_from"):
+            if env.get(f"OBSNET_{name.upper()}"):
+                values[name] = env[f"OBSNET_{name.upper()}"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]  # values come from the typed fields above

@@ -10,11 +10,20 @@ from dependency_injector import containers, providers
 
 from adapters.auth import Argon2PasswordHasher, SecretsTokenIssuer
 from adapters.clock import SystemClock
-from adapters.mail import LoggingMailer
+from adapters.mail import LoggingMailer, SmtpMailer
 from adapters.memory import InMemoryUnitOfWork, MemoryStore
-from application.handlers import accounts, downtime, drafts, observations, observatory, proposals, requestgroups
+from application.handlers import (
+    accounts,
+    downtime,
+    drafts,
+    notifications,
+    observations,
+    observatory,
+    proposals,
+    requestgroups,
+)
 from application.messagebus import MessageBus
-from application.ports import UnitOfWork
+from application.ports import Mailer, UnitOfWork
 from entrypoints.config import MEMORY, Settings
 
 
@@ -55,6 +64,11 @@ def _visibility_hooks(visibility: Any) -> Any:
     return visibility_hooks(visibility)
 
 
+def _mailer(smtp_url: str, mail_from: str) -> Mailer:
+    """An SMTP relay when one is configured, else the log."""
+    return SmtpMailer.from_url(smtp_url, mail_from) if smtp_url else LoggingMailer()
+
+
 def _throttle_store() -> Any:
     """The counts of api.md rule 20 (entrypoints.http.throttle), imported on first use so the CLI need not load
     Litestar."""
@@ -85,7 +99,7 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     **drafts.COMMAND_HANDLERS,
     **observations.COMMAND_HANDLERS,
 }
-EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {**proposals.EVENT_HANDLERS}
+EVENT_HANDLERS: dict[type, list[Callable[..., Any]]] = {**proposals.EVENT_HANDLERS, **notifications.EVENT_HANDLERS}
 
 
 class Container(containers.DeclarativeContainer):
@@ -96,7 +110,7 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     password_hasher = providers.Singleton(Argon2PasswordHasher, time_cost=settings.provided.password_hash_time_cost)
     token_issuer = providers.Singleton(SecretsTokenIssuer)
-    mailer = providers.Singleton(LoggingMailer)
+    mailer = providers.Singleton(_mailer, settings.provided.smtp_url, settings.provided.mail_from)
     throttle_store = providers.Singleton(_throttle_store)
 
     # The astronomy: the airmass and pressure plots ask it directly (requests.md 7.4, api.md 4.4).
