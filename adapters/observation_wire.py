@@ -23,6 +23,7 @@ from attrs import frozen
 
 from adapters.request_wire import (
     MAX_INTEGER,
+    _boolean,
     _choice,
     _datetime,
     _integer,
@@ -192,6 +193,46 @@ def parse_observation_revision(body: Any) -> ObservationRevision:
     except _Invalid as error:
         raise _raise(error) from None
     return revision
+
+
+NOTHING_TO_CANCEL = "Please submit observation ids or start and end times to cancel"
+
+
+def _ids(raw: Any) -> list[int]:
+    if not isinstance(raw, list):
+        raise FieldError(f'Expected a list of items but got type "{type(raw).__name__}".')
+    return [_primary_key(item) for item in raw]
+
+
+def _codes(raw: Any) -> tuple[str, ...]:
+    """One code or a list of them (the OCS takes one; a list means any of them)."""
+    items = raw if isinstance(raw, list) else [raw]
+    return tuple(_text(blank=False, max_length=255)(item) for item in items)
+
+
+def parse_observation_cancel(body: Any) -> dict[str, Any]:
+    """``POST /api/observations/cancel/`` into the fields of ``CancelObservations`` (api.md 6): ``ids``, or
+    ``start`` and ``end`` with optional ``site``, ``enclosure``, ``telescope`` and the include flags."""
+    try:
+        obj = _Object(body)
+        fields: dict[str, Any] = {
+            "ids": obj.get("ids", _ids, default=[]),
+            "start": obj.get("start", _datetime),
+            "end": obj.get("end", _datetime),
+            "sites": obj.get("site", _codes, default=()),
+            "enclosures": obj.get("enclosure", _codes, default=()),
+            "telescopes": obj.get("telescope", _codes, default=()),
+            "include_normal": obj.get("include_normal", _boolean, default=True),
+            "include_rr": obj.get("include_rr", _boolean, default=False),
+            "include_direct": obj.get("include_direct", _boolean, default=False),
+            "preemption_enabled": obj.get("preemption_enabled", _boolean, default=False),
+        }
+        obj.check()
+    except _Invalid as error:
+        raise _raise(error) from None
+    if not fields["ids"] and (fields["start"] is None or fields["end"] is None):
+        raise ValidationError.general(NOTHING_TO_CANCEL)
+    return fields
 
 
 # ---------------------------------------------------------------------------------------------------------

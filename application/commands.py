@@ -333,3 +333,25 @@ class ReviseObservation:
     observation_id: int
     bad_data: bool = False
     end: datetime | None = None
+
+
+def _ids(values: Iterable[int]) -> tuple[int, ...]:
+    return tuple(values)
+
+
+@frozen
+class CancelObservations:
+    """Take observations off the schedule (api.md 6): those with these ids, or those overlapping [start, end) on
+    the telescopes named, of the kinds included; running ones only with ``preemption_enabled``."""
+
+    actor: Actor
+    ids: tuple[int, ...] = field(default=(), converter=_ids)
+    start: datetime | None = None
+    end: datetime | None = None
+    sites: tuple[str, ...] = field(default=(), converter=_names)
+    enclosures: tuple[str, ...] = field(default=(), converter=_names)
+    telescopes: tuple[str, ...] = field(default=(), converter=_names)
+    include_normal: bool = True
+    include_rr: bool = False
+    include_direct: bool = False
+    preemption_enabled: bool = False

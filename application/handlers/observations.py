@@ -15,7 +15,12 @@ from typing import Any
 from attrs import frozen
 
 from application.accounting import charge_status, move_ipp_for_state_changes, refund
-from application.commands import ReportConfigurationStatus, ReviseObservation, ScheduleObservations
+from application.commands import (
+    CancelObservations,
+    ReportConfigurationStatus,
+    ReviseObservation,
+    ScheduleObservations,
+)
 from application.ports import Clock, ObservationQuery, UnitOfWork
 from domain.duration import configuration_duration, overheads_from
 from domain.errors import ErrorTree, NotFoundError, ValidationError
@@ -49,17 +54,25 @@ def _may_place(actor: Actor, proposal: Proposal | None) -> bool:
     return proposal is not None and proposal.direct_submission and allowed(Action.SUBMIT, actor, proposal)
 
 
+def _direct_proposals(actor: Actor, uow: UnitOfWork) -> frozenset[str]:
+    """The direct-submission proposals the caller is a member of."""
+    if actor.user_id is None:
+        return frozenset()
+    return frozenset(p.id for p in uow.proposals.for_member(actor.user_id) if p.direct_submission)
+
+
+def _require_placer(actor: Actor, uow: UnitOfWork) -> None:
+    """Staff, or a member of some direct-submission proposal; anyone else is refused outright."""
+    if not allowed(Action.OPERATE, actor) and not _direct_proposals(actor, uow):
+        require(Action.OPERATE, actor)
+
+
 def schedule_observations(cmd: ScheduleObservations, uow: UnitOfWork, clock: Clock) -> ScheduledObservations:
     """Store the planned observations if each is valid; otherwise store each valid one alone and report the rest
     (api.md 6: the scheduler POSTs a telescope's night as one list)."""
     now = clock.now()
     with uow:
-        if not allowed(Action.OPERATE, cmd.actor):
-            direct = cmd.actor.user_id is not None and any(
-                p.direct_submission for p in uow.proposals.for_member(cmd.actor.user_id)
-            )
-            if not direct:
-                require(Action.OPERATE, cmd.actor)
+        _require_placer(cmd.actor, uow)
         observatory = uow.observatory.get()
         created: list[Observation] = []
         errors: dict[int, ErrorTree] = {}
@@ -210,6 +223,51 @@ def cancel_observations_of(requests: Sequence[Request], uow: UnitOfWork, now: da
     return cancel_observations(found, uow, now)
 
 
+PREEMPTION_NEEDED = "Cannot cancel IN_PROGRESS observations unless preemption_enabled is True"
+# Every observation the cancel may match: the schedule of a network for weeks is far below this.
+CANCEL_LIMIT = 1_000_000
+
+
+def cancel_scheduled_observations(cmd: CancelObservations, uow: UnitOfWork, clock: Clock) -> int:
+    """``POST /api/observations/cancel/``: PENDING and IN_PROGRESS observations matched by id or by time and
+    telescope leave the schedule by the rules of requests.md 6.6; how many did. Members of direct-submission
+    proposals reach only those proposals' observations."""
+    now = clock.now()
+    with uow:
+        _require_placer(cmd.actor, uow)
+        visible = None if allowed(Action.OPERATE, cmd.actor) else _direct_proposals(cmd.actor, uow)
+        open_states = (ObservationState.PENDING, ObservationState.IN_PROGRESS)
+        if cmd.ids:
+            query = ObservationQuery(ids=cmd.ids, states=open_states, visible_proposals=visible, limit=CANCEL_LIMIT)
+        else:
+            kinds = (
+                ((ObservationType.NORMAL, ObservationType.TIME_CRITICAL) if cmd.include_normal else ())
+                + ((ObservationType.RAPID_RESPONSE,) if cmd.include_rr else ())
+                + ((ObservationType.DIRECT,) if cmd.include_direct else ())
+            )
+            if not kinds:
+                return 0
+            query = ObservationQuery(
+                sites=cmd.sites,
+                enclosures=cmd.enclosures,
+                telescopes=cmd.telescopes,
+                start_before=cmd.end,
+                end_after=cmd.start,
+                states=open_states,
+                observation_types=kinds,
+                visible_proposals=visible,
+                limit=CANCEL_LIMIT,
+            )
+        _, found = uow.observations.search(query)
+        if cmd.start is not None:  # end_after is inclusive; an observation ending exactly at start does not overlap
+            found = [o for o in found if o.end > cmd.start]
+        if not cmd.preemption_enabled and any(o.state is ObservationState.IN_PROGRESS for o in found):
+            raise ValidationError({"error": PREEMPTION_NEEDED})
+        counts = cancel_observations(found, uow, now)
+        uow.commit()
+        return counts[Disposal.DELETE] + counts[Disposal.CANCEL] + counts[Disposal.ABORT]
+
+
 def revise_observation(cmd: ReviseObservation, uow: UnitOfWork, clock: Clock) -> Observation:
     """Staff mark an observation BAD_DATA (refunding its charges and giving the request another chance while its
     windows last, requests.md 6.6) or move its end into the future."""
@@ -237,4 +295,5 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     ScheduleObservations: schedule_observations,
     ReportConfigurationStatus: report_configuration_status,
     ReviseObservation: revise_observation,
+    CancelObservations: cancel_scheduled_observations,
 }

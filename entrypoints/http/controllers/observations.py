@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from adapters.observation_wire import (
     observation_detail_json,
     observation_list_json,
+    parse_observation_cancel,
     parse_observation_plan,
     parse_observation_plans,
     parse_observation_revision,
@@ -29,7 +30,12 @@ from adapters.observation_wire import (
     scheduled_json,
     status_json,
 )
-from application.commands import ReportConfigurationStatus, ReviseObservation, ScheduleObservations
+from application.commands import (
+    CancelObservations,
+    ReportConfigurationStatus,
+    ReviseObservation,
+    ScheduleObservations,
+)
 from application.handlers.observations import ScheduledObservations
 from application.observation_views import (
     get_observation,
@@ -156,6 +162,11 @@ def _revise(request: Request[Any, Any, Any], observation_id: int, body: bytes) -
     return observation_detail_json(bus_of(request).handle(command))
 
 
+def _cancel(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
+    fields = parse_observation_cancel(json_body(request, body))
+    return {"canceled": bus_of(request).handle(CancelObservations(current_actor(request), **fields))}
+
+
 def _request_observations(request: Request[Any, Any, Any], request_id: int) -> list[dict[str, Any]]:
     found = observations_of_request(
         unit_of_work(request),
@@ -200,6 +211,15 @@ async def revise_observation(
     """Staff mark a finished observation BAD_DATA (``{"state": "BAD_DATA"}``, refunding its time) or move its end
     into the future (``{"end": ...}``, cancelling the PENDING observations it then overlaps)."""
     return await in_thread(_revise, request, observation_id, body)  # type: ignore[no-any-return]
+
+
+@post("/api/observations/cancel/", status_code=HTTP_200_OK, **_WRITE)
+async def cancel_observations(request: Request[Any, Any, Any], body: RawBody) -> dict[str, Any]:
+    """Take observations off the schedule (staff, or members of a direct-submission proposal on its own): by
+    ``ids``, or those overlapping ``start``..``end`` on the ``site``/``enclosure``/``telescope`` given, of the kinds
+    ``include_normal`` (default), ``include_rr`` and ``include_direct``; running ones only with
+    ``preemption_enabled``. Answers ``{"canceled": n}``."""
+    return await in_thread(_cancel, request, body)  # type: ignore[no-any-return]
 
 
 @get("/api/requests/{request_id:int}/observations/", tags=["requests"])
@@ -272,6 +292,7 @@ ROUTES = [
     schedule_observations,
     observation,
     revise_observation,
+    cancel_observations,
     request_observations,
     configuration_statuses,
     configuration_status,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from application.commands import (
+    CancelObservations,
     CancelRequestGroup,
     CreateProposal,
     ExpireRequestGroups,
@@ -327,3 +328,42 @@ def test_members_are_emailed_when_a_request_reaches_its_failure_limit() -> None:
     loop.report("FAILED", summary(80, state="FAILED"))
     subjects = [(to, subject) for to, subject, _ in loop.mailer.outbox]
     assert subjects == [("ci@example.org", f"Request {loop.request.id} of test group reached its failure limit")]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# POST /api/observations/cancel/
+
+
+def test_observations_are_cancelled_by_id_and_by_time_and_telescope() -> None:
+    loop = Loop()
+    loop.clock.set(START - timedelta(hours=1))
+    assert loop.bus.handle(CancelObservations(OPERATOR, ids=[loop.observation.id])) == 1
+    assert loop.stored().state is ObservationState.CANCELED
+    second = loop.place(END, END + timedelta(seconds=226))
+    wrong_site = CancelObservations(OPERATOR, start=START, end=END + timedelta(hours=1), sites=["lsc"])
+    assert loop.bus.handle(wrong_site) == 0
+    only_rr = CancelObservations(OPERATOR, start=START, end=END + timedelta(hours=1), include_normal=False)
+    assert loop.bus.handle(only_rr) == 0
+    assert loop.bus.handle(CancelObservations(OPERATOR, start=START, end=END + timedelta(hours=1))) == 1
+    assert loop.store.observations[second.id].state is ObservationState.CANCELED
+
+
+def test_running_observations_are_cancelled_only_with_preemption_enabled() -> None:  # X19
+    loop = Loop()
+    loop.report("ATTEMPTED")
+    loop.clock.set(START + timedelta(seconds=60))  # while it runs
+    with pytest.raises(ValidationError) as caught:
+        loop.bus.handle(CancelObservations(OPERATOR, ids=[loop.observation.id]))
+    assert caught.value.errors == {"error": "Cannot cancel IN_PROGRESS observations unless preemption_enabled is True"}
+    assert loop.stored().state is ObservationState.IN_PROGRESS
+    assert loop.bus.handle(CancelObservations(OPERATOR, ids=[loop.observation.id], preemption_enabled=True)) == 1
+    assert loop.stored().state is ObservationState.ABORTED
+
+
+def test_only_staff_and_direct_submitters_cancel_observations() -> None:
+    loop = Loop()
+    with pytest.raises(PermissionDeniedError):
+        loop.bus.handle(CancelObservations(loop.users["pi"], ids=[loop.observation.id]))
+    loop.bus.handle(CreateProposal(OPERATOR, "DIRECT_PROPOSAL", {"direct_submission": True}, ["outsider"]))
+    assert loop.bus.handle(CancelObservations(loop.users["outsider"], ids=[loop.observation.id])) == 0
+    assert loop.stored().state is ObservationState.PENDING

@@ -827,3 +827,44 @@ def test_b1_malformed_json_is_refused_on_every_write(loop: Loop) -> None:
             response = loop.client.request(method, path, content=b'{"state": ', headers=headers)
             assert response.status_code == 400
             assert response.json()["detail"].startswith("JSON parse error")
+
+
+# --- POST /api/observations/cancel/ (api.md 6) ---------------------------------------------------------------
+
+
+def test_b25_a_cancel_naming_nothing_is_refused(loop: Loop) -> None:
+    with unchanged(loop.world):
+        for body in ({}, {"start": "2016-10-01T00:00:00Z"}, {"ids": []}):
+            response = loop.place(body, path=f"{OBSERVATIONS}cancel/")
+            assert (response.status_code, response.json()) == (
+                400,
+                {"non_field_errors": ["Please submit observation ids or start and end times to cancel"]},
+            )
+
+
+def test_x19_a_running_observation_is_cancelled_only_with_preemption_enabled(loop: Loop) -> None:
+    loop.clock.set(START + timedelta(seconds=60))
+    assert ok(loop.report({"state": "ATTEMPTED"}))["state"] == "ATTEMPTED"
+    body = {"start": "2016-10-01T07:00:00Z", "end": "2016-10-01T09:00:00Z", "site": "elp"}
+    with unchanged(loop.world):
+        response = loop.place(body, path=f"{OBSERVATIONS}cancel/")
+        assert (response.status_code, response.json()) == (
+            400,
+            {"error": "Cannot cancel IN_PROGRESS observations unless preemption_enabled is True"},
+        )
+    response = loop.place({**body, "preemption_enabled": True}, path=f"{OBSERVATIONS}cancel/")
+    assert ok(response) == {"canceled": 1}
+    assert loop.detail()["state"] == "ABORTED"
+
+
+def test_staff_cancel_by_ids_and_others_are_refused(loop: Loop) -> None:
+    loop.clock.set(START - timedelta(hours=1))
+    with unchanged(loop.world):
+        response = loop.place({"ids": [loop.observation["id"]]}, who="pi", path=f"{OBSERVATIONS}cancel")
+        assert (response.status_code, response.json()) == (
+            403,
+            {"detail": "You do not have permission to perform this action."},
+        )
+    response = loop.place({"ids": [loop.observation["id"]]}, path=f"{OBSERVATIONS}cancel")
+    assert ok(response) == {"canceled": 1}
+    assert loop.detail()["state"] == "CANCELED"
