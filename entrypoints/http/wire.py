@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from enum import Enum
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
@@ -13,10 +14,11 @@ from urllib.parse import urlencode
 import anyio
 from litestar import Request
 
-from adapters.serialization import format_datetime, structure_value
+from adapters.request_wire import MAX_INTEGER
+from adapters.serialization import format_datetime, parse_datetime, structure_value
 from application.messagebus import MessageBus
 from application.ports import UnitOfWork
-from domain.errors import ValidationError
+from domain.errors import NotFoundError, ValidationError
 from entrypoints.http.errors import BadRequestError
 
 
@@ -174,3 +176,98 @@ async def in_thread(work: Callable[..., Any], *args: Any) -> Any:
     Handlers are async and offload their work themselves: Litestar 2.25 hands back an unawaited coroutine from
     a ``sync_to_thread`` handler once PUT and PATCH handlers share its path."""
     return await anyio.to_thread.run_sync(partial(work, *args))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Query strings and path ids (api.md rules 6 and 8)
+
+BAD_CHOICE = "Select a valid choice. {} is not one of the available choices."
+BAD_DATETIME = "Enter a valid date/time."
+BAD_NUMBER = "Enter a number."
+
+
+class QueryFilters:
+    """Reads the query string's filters, collecting every bad value so that one 400 names them all."""
+
+    def __init__(self, request: Request[Any, Any, Any]) -> None:
+        self.request = request
+        self.errors: dict[str, list[str]] = {}
+
+    def _each(self, name: str, convert: Callable[[str], Any], message: Callable[[str], str]) -> tuple[Any, ...]:
+        found = []
+        for raw in query_values(self.request, name):
+            try:
+                found.append(convert(raw))
+            except ValueError:  # FieldError included
+                self.errors.setdefault(name, []).append(message(raw))
+                break
+        return tuple(found)
+
+    def choices(self, name: str, enum: type[Enum]) -> tuple[Any, ...]:
+        """Every value of a repeatable enumeration filter (repeats mean OR)."""
+        return self._each(name, enum, BAD_CHOICE.format)
+
+    def choice(self, name: str, enum: type[Enum]) -> Any:
+        found = self.choices(name, enum)
+        return found[-1] if found else None
+
+    def integers(self, name: str) -> tuple[int, ...]:
+        return self._each(name, _stored_integer, lambda _: BAD_NUMBER)
+
+    def integer(self, name: str) -> int | None:
+        found = self.integers(name)
+        return found[-1] if found else None
+
+    def number(self, name: str) -> float | None:
+        found = self._each(name, _finite, lambda _: BAD_NUMBER)
+        return found[-1] if found else None
+
+    def datetime(self, name: str) -> datetime | None:
+        found = self._each(name, parse_datetime, lambda _: BAD_DATETIME)
+        return found[-1] if found else None
+
+    def text(self, name: str) -> str | None:
+        return query_value(self.request, name)
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        return tuple(query_values(self.request, name))
+
+    def order(self, keys: frozenset[str]) -> tuple[str, ...]:
+        """``order`` or ``ordering`` (a comma list of keys, each optionally prefixed with "-"); default ``-id``."""
+        for name in ("order", "ordering"):
+            raw = query_value(self.request, name)
+            if raw is None:
+                continue
+            wanted = tuple(key.strip() for key in raw.split(",") if key.strip())
+            bad = [key for key in wanted if key.removeprefix("-") not in keys]
+            if bad:
+                self.errors[name] = [BAD_CHOICE.format(bad[0])]
+            elif wanted:
+                return wanted
+        return ("-id",)
+
+    def check(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def _stored_integer(raw: str) -> int:
+    """An integer a stored id can equal; larger ones are refused rather than handed to a 32-bit column."""
+    value = int(raw)
+    if abs(value) > MAX_INTEGER:
+        raise ValueError(raw)
+    return value
+
+
+def existing_id(value: int, kind: str) -> int:
+    """A path id; one no column can hold is simply not found."""
+    if not 0 < value <= MAX_INTEGER:
+        raise NotFoundError(f"{kind} {value}")
+    return value
+
+
+def _finite(raw: str) -> float:
+    value = float(raw)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(raw)
+    return value

@@ -52,9 +52,18 @@ from domain.requestgroups import ObservationType, RequestState
 from entrypoints.http.auth import current_actor, signed_in
 
 # One query-string reader and one path-id check for every portal list, shared with the request-group routes.
-from entrypoints.http.controllers.requestgroups import _existing_id, _QueryFilters
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
-from entrypoints.http.wire import bus_of, in_thread, json_body, page, page_bounds, query_value, unit_of_work
+from entrypoints.http.wire import (
+    QueryFilters,
+    bus_of,
+    existing_id,
+    in_thread,
+    json_body,
+    page,
+    page_bounds,
+    query_value,
+    unit_of_work,
+)
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000
 TAGS = ["observations"]
@@ -73,7 +82,7 @@ def _paged(request: Request[Any, Any, Any]) -> tuple[int, int]:
 
 def _observation_query(request: Request[Any, Any, Any]) -> ObservationQuery:
     """The filters of api.md 6 ("Observation list filters"), every bad value reported at once."""
-    read = _QueryFilters(request)
+    read = QueryFilters(request)
     query = ObservationQuery(
         ids=read.integers("id"),
         sites=read.texts("site"),
@@ -103,7 +112,7 @@ def _observation_query(request: Request[Any, Any, Any]) -> ObservationQuery:
 
 
 def _status_query(request: Request[Any, Any, Any]) -> StatusQuery:
-    read = _QueryFilters(request)
+    read = QueryFilters(request)
     query = StatusQuery(
         instrument_names=read.texts("instrument_name"),
         guide_camera_names=read.texts("guide_camera_name"),
@@ -129,7 +138,7 @@ def _list_observations(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _read_observation(request: Request[Any, Any, Any], observation_id: int) -> dict[str, Any]:
-    observation_id = _existing_id(observation_id, "observation")
+    observation_id = existing_id(observation_id, "observation")
     query = _observation_query(request)
     if query.ids and observation_id not in query.ids:  # an ``id`` filter that excludes the one asked for
         raise NotFoundError(f"observation {observation_id}")
@@ -156,7 +165,7 @@ def _schedule(request: Request[Any, Any, Any], body: bytes) -> Any:
 
 
 def _revise(request: Request[Any, Any, Any], observation_id: int, body: bytes) -> dict[str, Any]:
-    observation_id = _existing_id(observation_id, "observation")
+    observation_id = existing_id(observation_id, "observation")
     revision = parse_observation_revision(json_body(request, body))
     command = ReviseObservation(current_actor(request), observation_id, revision.bad_data, revision.end)
     return observation_detail_json(bus_of(request).handle(command))
@@ -171,7 +180,7 @@ def _request_observations(request: Request[Any, Any, Any], request_id: int) -> l
     found = observations_of_request(
         unit_of_work(request),
         current_actor(request),
-        _existing_id(request_id, "request"),
+        existing_id(request_id, "request"),
         exclude_canceled=query_value(request, "exclude_canceled") is not None,
     )
     return [request_observation_json(observation) for observation in found]
@@ -243,12 +252,12 @@ def _list_statuses(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _read_status(request: Request[Any, Any, Any], status_id: int) -> dict[str, Any]:
-    status_id = _existing_id(status_id, "configuration status")
+    status_id = existing_id(status_id, "configuration status")
     return status_json(get_status(unit_of_work(request), current_actor(request), status_id))
 
 
 def _report(request: Request[Any, Any, Any], status_id: int, body: bytes) -> dict[str, Any]:
-    status_id = _existing_id(status_id, "configuration status")
+    status_id = existing_id(status_id, "configuration status")
     report = parse_status_report(json_body(request, body))
     command = ReportConfigurationStatus(
         current_actor(request), status_id, report.state, report.summary, report.end, report.exposures_start_at

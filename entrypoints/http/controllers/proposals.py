@@ -52,6 +52,8 @@ from domain.proposals import HOUR_FIELDS, Proposal
 from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.wire import (
+    BAD_DATETIME,
+    BAD_NUMBER,
     bus_of,
     in_thread,
     json_body,
@@ -67,8 +69,6 @@ from entrypoints.http.wire import (
 )
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000
-BAD_DATETIME = "Enter a valid date/time."
-BAD_NUMBER = "Enter a number."
 PROPOSAL_ORDERING = ("id", "title", "tac_priority", "tac_rank", "created", "modified")
 
 _PROPOSAL_FIELDS = {

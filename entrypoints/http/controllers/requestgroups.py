@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import attrs
@@ -21,7 +20,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, RawBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from adapters.request_wire import MAX_INTEGER, ParsedRequestGroup, parse_request_group, request_group_json, request_json
+from adapters.request_wire import ParsedRequestGroup, parse_request_group, request_group_json, request_json
 from adapters.serialization import FieldError, format_datetime, parse_datetime
 from application.commands import CancelRequestGroup, SubmitRequestGroup, SuspendRequest
 from application.handlers.requestgroups import HooksFactory, max_allowable_ipp_for, validate_submission
@@ -36,21 +35,18 @@ from entrypoints.http.auth import current_actor, signed_in
 from entrypoints.http.errors import PORTAL_BODY_LIMIT
 from entrypoints.http.throttle import CANCEL, CREATE, VALIDATE, throttled
 from entrypoints.http.wire import (
+    QueryFilters,
     container_of,
+    existing_id,
     in_thread,
     json_body,
     now_of,
     page,
     page_bounds,
-    query_value,
-    query_values,
     unit_of_work,
 )
 
 DEFAULT_PAGE, MAX_PAGE = 10, 1000
-BAD_CHOICE = "Select a valid choice. {} is not one of the available choices."
-BAD_DATETIME = "Enter a valid date/time."
-BAD_NUMBER = "Enter a number."
 CADENCE_REFUSED = "Please use the cadence endpoint to expand your cadence request"
 SUSPEND_REQUIRED = "The suspend_until value must be set on update requests"
 # The ``order`` filter of upstream's filter set offers these (and ``id``); ``ordering`` takes the same names.
@@ -67,96 +63,9 @@ def suspenders_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRoute
     require(Action.SUSPEND_REQUESTS, current_actor(connection))
 
 
-class _QueryFilters:
-    """Reads the query string's filters, collecting every bad value so that one 400 names them all."""
-
-    def __init__(self, request: Request[Any, Any, Any]) -> None:
-        self.request = request
-        self.errors: dict[str, list[str]] = {}
-
-    def _each(self, name: str, convert: Callable[[str], Any], message: Callable[[str], str]) -> tuple[Any, ...]:
-        found = []
-        for raw in query_values(self.request, name):
-            try:
-                found.append(convert(raw))
-            except ValueError:  # FieldError included
-                self.errors.setdefault(name, []).append(message(raw))
-                break
-        return tuple(found)
-
-    def choices(self, name: str, enum: type[Enum]) -> tuple[Any, ...]:
-        """Every value of a repeatable enumeration filter (repeats mean OR)."""
-        return self._each(name, enum, BAD_CHOICE.format)
-
-    def choice(self, name: str, enum: type[Enum]) -> Any:
-        found = self.choices(name, enum)
-        return found[-1] if found else None
-
-    def integers(self, name: str) -> tuple[int, ...]:
-        return self._each(name, _stored_integer, lambda _: BAD_NUMBER)
-
-    def integer(self, name: str) -> int | None:
-        found = self.integers(name)
-        return found[-1] if found else None
-
-    def number(self, name: str) -> float | None:
-        found = self._each(name, _finite, lambda _: BAD_NUMBER)
-        return found[-1] if found else None
-
-    def datetime(self, name: str) -> datetime | None:
-        found = self._each(name, parse_datetime, lambda _: BAD_DATETIME)
-        return found[-1] if found else None
-
-    def text(self, name: str) -> str | None:
-        return query_value(self.request, name)
-
-    def texts(self, name: str) -> tuple[str, ...]:
-        return tuple(query_values(self.request, name))
-
-    def order(self, keys: frozenset[str]) -> tuple[str, ...]:
-        """``order`` or ``ordering`` (a comma list of keys, each optionally prefixed with "-"); default ``-id``."""
-        for name in ("order", "ordering"):
-            raw = query_value(self.request, name)
-            if raw is None:
-                continue
-            wanted = tuple(key.strip() for key in raw.split(",") if key.strip())
-            bad = [key for key in wanted if key.removeprefix("-") not in keys]
-            if bad:
-                self.errors[name] = [BAD_CHOICE.format(bad[0])]
-            elif wanted:
-                return wanted
-        return ("-id",)
-
-    def check(self) -> None:
-        if self.errors:
-            raise ValidationError(self.errors)
-
-
-def _stored_integer(raw: str) -> int:
-    """An integer a stored id can equal; larger ones are refused rather than handed to a 32-bit column."""
-    value = int(raw)
-    if abs(value) > MAX_INTEGER:
-        raise ValueError(raw)
-    return value
-
-
-def _existing_id(value: int, kind: str) -> int:
-    """A path id; one no column can hold is simply not found."""
-    if not 0 < value <= MAX_INTEGER:
-        raise NotFoundError(f"{kind} {value}")
-    return value
-
-
-def _finite(raw: str) -> float:
-    value = float(raw)
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError(raw)
-    return value
-
-
 def _group_query(request: Request[Any, Any, Any]) -> RequestGroupQuery:
     """The filters of api.md 4.1, every bad value reported at once."""
-    read = _QueryFilters(request)
+    read = QueryFilters(request)
     query = RequestGroupQuery(
         ids=read.integers("id"),
         states=read.choices("state", RequestState),
@@ -183,7 +92,7 @@ def _group_query(request: Request[Any, Any, Any]) -> RequestGroupQuery:
 
 def _request_query(request: Request[Any, Any, Any], ids: tuple[int, ...] = ()) -> RequestQuery:
     """The filters of api.md 4.2; ``ids`` (a detail lookup) narrows them to one request."""
-    read = _QueryFilters(request)
+    read = QueryFilters(request)
     query = RequestQuery(
         ids=ids,
         states=read.choices("state", RequestState),
@@ -241,7 +150,7 @@ def _list_groups(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _read_group(request: Request[Any, Any, Any], group_id: int) -> dict[str, Any]:
-    actor, group_id = current_actor(request), _existing_id(group_id, "request group")
+    actor, group_id = current_actor(request), existing_id(group_id, "request group")
     query = _group_query(request)
     if query.ids and group_id not in query.ids:  # an ``id`` filter that excludes the group asked for
         raise NotFoundError(f"request group {group_id}")
@@ -260,7 +169,7 @@ def _submit(request: Request[Any, Any, Any], body: bytes) -> dict[str, Any]:
 
 
 def _cancel(request: Request[Any, Any, Any], group_id: int) -> dict[str, Any]:
-    group_id = _existing_id(group_id, "request group")
+    group_id = existing_id(group_id, "request group")
     group = container_of(request).bus().handle(CancelRequestGroup(current_actor(request), group_id))
     return request_group_json(group)
 
@@ -342,7 +251,7 @@ async def max_allowable_ipp(request: Request[Any, Any, Any], body: RawBody) -> d
 
 
 def _found_request(request: Request[Any, Any, Any], request_id: int) -> tuple[RequestGroup, DomainRequest]:
-    actor, request_id = current_actor(request), _existing_id(request_id, "request")
+    actor, request_id = current_actor(request), existing_id(request_id, "request")
     query = attrs.evolve(_request_query(request, ids=(request_id,)), limit=1, offset=0)
     _, found = search_requests(unit_of_work(request), actor, query)
     if not found:
@@ -376,7 +285,7 @@ def _suspend(request: Request[Any, Any, Any], request_id: int, body: bytes) -> d
         until = None if data["suspend_until"] is None else parse_datetime(data["suspend_until"])
     except FieldError as error:
         raise ValidationError.on("suspend_until", str(error)) from None
-    command = SuspendRequest(current_actor(request), _existing_id(request_id, "request"), until)
+    command = SuspendRequest(current_actor(request), existing_id(request_id, "request"), until)
     suspended = container_of(request).bus().handle(command)
     return {"suspend_until": None if suspended.suspend_until is None else format_datetime(suspended.suspend_until)}
 
