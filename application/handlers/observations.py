@@ -270,14 +270,19 @@ def cancel_scheduled_observations(cmd: CancelObservations, uow: UnitOfWork, cloc
 
 def revise_observation(cmd: ReviseObservation, uow: UnitOfWork, clock: Clock) -> Observation:
     """Staff mark an observation BAD_DATA (refunding its charges and giving the request another chance while its
-    windows last, requests.md 6.6) or move its end into the future."""
-    require(Action.OPERATE, cmd.actor)
+    windows last, requests.md 6.6) or move its end into the future; members of a direct-submission proposal may
+    move the end of its observations (api.md 6)."""
+    if cmd.bad_data or not cmd.actor.authenticated:
+        require(Action.OPERATE, cmd.actor)
     now = clock.now()
     with uow:
+        _require_placer(cmd.actor, uow)
         group, request, observation = _locked(uow, cmd.observation_id)
+        proposal = uow.proposals.get(group.proposal, for_update=True)
+        if not _may_place(cmd.actor, proposal):
+            raise NotFoundError(f"observation {cmd.observation_id}")
         if cmd.end is not None and cmd.end <= now:
             raise ValidationError.on("end", "End time must be in the future")
-        proposal = uow.proposals.get(group.proposal, for_update=True)
         if cmd.bad_data:
             refunds = observation.mark_bad_data(now)
             if proposal is not None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from application.commands import (
+    AllocateTime,
     CancelObservations,
     CancelRequestGroup,
     CreateProposal,
@@ -25,7 +26,7 @@ from domain.observations import Observation, ObservationPlan, ObservationState, 
 from domain.permissions import Actor
 from domain.requestgroups import RequestState
 from tests.reference import p0
-from tests.unit.application.test_request_group_handlers import OPERATOR, World
+from tests.unit.application.test_request_group_handlers import OPERATOR, SINISTRO, World
 
 START = datetime(2016, 10, 1, 8, 0, tzinfo=UTC)
 END = START + timedelta(seconds=226)
@@ -367,3 +368,23 @@ def test_only_staff_and_direct_submitters_cancel_observations() -> None:
     loop.bus.handle(CreateProposal(OPERATOR, "DIRECT_PROPOSAL", {"direct_submission": True}, ["outsider"]))
     assert loop.bus.handle(CancelObservations(loop.users["outsider"], ids=[loop.observation.id])) == 0
     assert loop.stored().state is ObservationState.PENDING
+
+
+def test_direct_submitters_move_the_end_of_their_own_observations_only() -> None:
+    world = World()
+    world.bus.handle(CreateProposal(OPERATOR, "DIRECT_PROPOSAL", {"direct_submission": True}, ["outsider"]))
+    body = p0(observation_type="DIRECT", proposal="DIRECT_PROPOSAL")
+    body["requests"][0].pop("windows")
+    body["requests"][0].pop("location")
+    world.bus.handle(AllocateTime(OPERATOR, "DIRECT_PROPOSAL", "2016B", [SINISTRO], {"std_allocation": 1.0}))
+    group = world.submit("outsider", body)
+    plan = ObservationPlan(group.requests[0].id, "elp", "doma", "1m0a", START, END)
+    observation = world.bus.handle(ScheduleObservations(world.users["outsider"], [plan])).created[0]
+    later = END + timedelta(minutes=10)
+    world.bus.handle(ReviseObservation(world.users["outsider"], observation.id, end=later))
+    assert world.store.observations[observation.id].end == later
+    with pytest.raises(PermissionDeniedError):
+        world.bus.handle(ReviseObservation(world.users["outsider"], observation.id, bad_data=True))
+    with pytest.raises(PermissionDeniedError):
+        world.bus.handle(ReviseObservation(world.users["pi"], observation.id, end=later + timedelta(minutes=1)))
+    assert world.store.observations[observation.id].end == later
