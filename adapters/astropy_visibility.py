@@ -26,6 +26,19 @@ within half a step (well under 0.1 deg for anything but a close approach) moves 
 geocentric: the diurnal parallax (8.8"/distance in AU) is ignored, which matters only for objects within a few
 lunar distances.
 
+**Satellite targets** (requests.md 2.9 SATELLITE) point at an altitude and azimuth that drift quadratically from
+their epoch, the same at every telescope. All their rules but darkness and the lunar phase are local, so they are
+sampled on a time grid, every ``satellite_step_s`` (a minute) or, for a target that would move more than
+``SATELLITE_MAX_MOVE_DEG`` between samples, every half, quarter... of it down to about a second: the altitude
+against the horizon, the airmass and the zenith blind spot; the hour angle (the direction turned into hour angle
+and declination at the telescope's latitude, the limits mirrored in the south as for stars); the angle to the
+topocentric moon, taken in the same horizontal frame. Edges are interpolated between samples, so they are good to
+a few seconds and never off by more than a step. Darkness and the lunar phase are the site's, as for stars. While
+a target moves faster than ``SATELLITE_FASTEST_DEG_PER_S`` no step here follows it (nor does the quadratic drift
+of a pointing describe anything real), so it does not count as visible then: an acceleration extrapolated over
+years from its epoch is that fast (requests.md 8.2 R33's, counted from 1858, turns the target thousands of times
+a second by 2016).
+
 Approximations, each far below the one-minute edge accuracy requests.md 3.8 asks for: the target's apparent place
 is computed once, at the middle of the span (its drift from aberration and precession is ~20"/month, i.e. about a
 second of time); polar motion and diurnal aberration are ignored (< 1"); the sun's parallax (9") is ignored.
@@ -64,8 +77,10 @@ from domain.visibility import (
     Interval,
     ObservingConstraints,
     OrbitalTarget,
+    SatelliteTarget,
     SiderealTarget,
     TelescopeSite,
+    VisibilityTarget,
     intersect_intervals,
     normalise_intervals,
 )
@@ -83,7 +98,11 @@ GAUSS_K = 0.01720209895  # the Gaussian gravitational constant: radians per day 
 OBLIQUITY_J2000_RAD = math.radians(84381.448 / 3600.0)  # the mean obliquity of the ecliptic at J2000
 LIGHT_DAY_AU = 173.1446326846693  # the distance light travels in a day, in AU
 NO_SECONDS = np.empty(0)
-ORBIT_CHUNK = timedelta(days=7)  # orbital targets are computed a week of windows at a time (see _compute)
+PIECE = timedelta(days=7)  # orbital and satellite targets are computed a week of windows at a time (see _compute)
+ARCSEC_RAD = math.pi / (180.0 * 3600.0)
+SATELLITE_MAX_MOVE_DEG = 0.5  # the most a satellite target may move between two samples of its grid
+SATELLITE_FASTEST_DEG_PER_S = 0.5  # faster than this it is not followed (see the module docstring)
+SATELLITE_SAMPLES = 1_000_000  # rows x samples computed at once: arrays of 8 MB
 
 
 def configure_offline_astropy() -> None:
@@ -120,16 +139,18 @@ class AstropyVisibility(Visibility):
         moon_step_s: float = 600.0,
         ephemeris_step_s: float = 3600.0,
         orbit_step_s: float = 3600.0,
+        satellite_step_s: float = 60.0,
     ) -> None:
         configure_offline_astropy()
         self._sun_step_s = sun_step_s
         self._moon_step_s = moon_step_s
         self._ephemeris_step_s = ephemeris_step_s
         self._orbit_step_s = orbit_step_s
+        self._satellite_step_s = satellite_step_s
 
     def visible_intervals(
         self,
-        targets: Sequence[SiderealTarget | OrbitalTarget],
+        targets: Sequence[VisibilityTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
@@ -142,7 +163,7 @@ class AstropyVisibility(Visibility):
 
     def compute(
         self,
-        targets: Sequence[SiderealTarget | OrbitalTarget],
+        targets: Sequence[VisibilityTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
@@ -154,7 +175,7 @@ class AstropyVisibility(Visibility):
 
     def _compute(
         self,
-        targets: Sequence[SiderealTarget | OrbitalTarget],
+        targets: Sequence[VisibilityTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
@@ -172,8 +193,6 @@ class AstropyVisibility(Visibility):
         sidereal = [i for i, target in enumerate(targets) if isinstance(target, SiderealTarget)]
         if len(sidereal) == len(targets):
             return self._compute_fixed(targets, telescopes, normal_windows, constraints, downtimes)  # type: ignore[arg-type]  # all sidereal, checked just above
-        # An orbital target is one row per sampling step; a week of them at a time keeps the rows x moon-samples
-        # arrays of the lunar rules small (a semester of steps against a semester of moon would take gigabytes).
         parts: list[tuple[VisibilityArrays, list[int]]] = []
         if sidereal:
             fixed = self._compute_fixed(
@@ -184,28 +203,94 @@ class AstropyVisibility(Visibility):
                 downtimes,
             )
             parts.append((fixed, sidereal))
-        orbital = [i for i, target in enumerate(targets) if isinstance(target, OrbitalTarget)]
-        origin = min(normal_windows[i][0].start for i in orbital if normal_windows[i])
-        latest = max(normal_windows[i][-1].end for i in orbital if normal_windows[i])
+        orbital = [i for i, target in enumerate(targets) if isinstance(target, OrbitalTarget) and normal_windows[i]]
+        parts += self._orbital_parts(targets, telescopes, normal_windows, constraints, downtimes, orbital)
+        satellite = [i for i, t in enumerate(targets) if isinstance(t, SatelliteTarget) and normal_windows[i]]
+        parts += self._satellite_parts(targets, telescopes, normal_windows, constraints, downtimes, satellite)
+        return _united(parts, min(starts), len(targets), keys)
+
+    def _orbital_parts(
+        self,
+        targets: Sequence[VisibilityTarget],
+        telescopes: Sequence[TelescopeSite],
+        normal_windows: Sequence[tuple[Interval, ...]],
+        constraints: Sequence[ObservingConstraints],
+        downtimes: Mapping[str, Sequence[Interval]] | None,
+        orbital: Sequence[int],
+    ) -> list[tuple[VisibilityArrays, list[int]]]:
+        """The orbital targets (at ``orbital``, each with windows) as fixed stars, one row per sampling step, a week
+        at a time: the rows x moon-samples arrays of the lunar rules stay small (a semester of steps against a
+        semester of moon would take gigabytes)."""
+        parts: list[tuple[VisibilityArrays, list[int]]] = []
+        if not orbital:
+            return parts
+        origin = min(normal_windows[i][0].start for i in orbital)
+        latest = max(normal_windows[i][-1].end for i in orbital)
         earth = _EarthTable(Time(origin), (latest - origin).total_seconds() / 86400.0)
-        while origin < latest:
-            piece = (Interval(origin, min(latest, origin + ORBIT_CHUNK)),)
+        for cuts in _weekly(orbital, normal_windows):
             rows: list[SiderealTarget] = []
             row_windows: list[tuple[Interval, ...]] = []
             row_constraints: list[ObservingConstraints] = []
             parent: list[int] = []
-            for index in orbital:
-                cut = intersect_intervals(normal_windows[index], piece)
-                if cut:
-                    stars, star_windows = _orbital_rows(targets[index], cut, self._orbit_step_s, earth)  # type: ignore[arg-type]  # orbital by construction
-                    rows += stars
-                    row_windows += star_windows
-                    row_constraints += [constraints[index]] * len(stars)
-                    parent += [index] * len(stars)
+            for index, cut in cuts:
+                stars, star_windows = _orbital_rows(targets[index], cut, self._orbit_step_s, earth)  # type: ignore[arg-type]  # orbital by construction
+                rows += stars
+                row_windows += star_windows
+                row_constraints += [constraints[index]] * len(stars)
+                parent += [index] * len(stars)
             if rows:
                 parts.append((self._compute_fixed(rows, telescopes, row_windows, row_constraints, downtimes), parent))
-            origin = piece[0].end
-        return _united(parts, min(starts), len(targets), keys)
+        return parts
+
+    def _satellite_parts(
+        self,
+        targets: Sequence[VisibilityTarget],
+        telescopes: Sequence[TelescopeSite],
+        normal_windows: Sequence[tuple[Interval, ...]],
+        constraints: Sequence[ObservingConstraints],
+        downtimes: Mapping[str, Sequence[Interval]] | None,
+        satellite: Sequence[int],
+    ) -> list[tuple[VisibilityArrays, list[int]]]:
+        """The satellite targets (at ``satellite``, each with windows): one sky for them all, sampled a week at a
+        time, each target on the grid its speed needs that week (one part per week, grid and bunch of rows, so that
+        no array grows past ``SATELLITE_SAMPLES``)."""
+        parts: list[tuple[VisibilityArrays, list[int]]] = []
+        if not satellite:
+            return parts
+        origin = min(normal_windows[i][0].start for i in satellite)
+        span_s = (max(normal_windows[i][-1].end for i in satellite) - origin).total_seconds()
+        motion = _SatelliteMotion([targets[i] for i in satellite], origin)  # type: ignore[misc]  # satellites by construction
+        row_of = {index: row for row, index in enumerate(satellite)}
+        sites = _Sites(telescopes)
+        per_site: list[_SiteSky] = []  # built at first need: a target too fast to follow needs no sky
+        for cuts in _weekly(satellite, normal_windows):
+            if not cuts:
+                continue
+            first = (min(cut[0].start for _, cut in cuts) - origin).total_seconds()
+            last = (max(cut[-1].end for _, cut in cuts) - origin).total_seconds()
+            levels = motion.levels(np.array([row_of[index] for index, _ in cuts]), first, last, self._satellite_step_s)
+            if (levels < 0).all():
+                continue
+            if not per_site:
+                sky = _Sky(origin, span_s, self._ephemeris_step_s)
+                per_site = [_SiteSky(sky, site, self._sun_step_s, self._moon_step_s) for site in sites.locations]
+            for level in np.unique(levels[levels >= 0]).tolist():
+                t = first + _grid(last - first, self._satellite_step_s / 2**level)
+                group = np.flatnonzero(levels == level)
+                for bunch in _chunks(len(group), max(1, SATELLITE_SAMPLES // len(t))):
+                    members = [cuts[member] for member in group[bunch].tolist()]
+                    found = _satellite_arrays(
+                        motion.at(np.array([row_of[index] for index, _ in members]), t),
+                        t,
+                        [cut for _, cut in members],
+                        [constraints[index] for index, _ in members],
+                        telescopes,
+                        sites,
+                        per_site,
+                        downtimes,
+                    )
+                    parts.append((found, [index for index, _ in members]))
+        return parts
 
     def _compute_fixed(
         self,
@@ -233,20 +318,16 @@ class AstropyVisibility(Visibility):
         sites = _Sites(telescopes)
         moon_screen = sky.moon_screen(places.unit, lunar_distance + MOON_SCREEN_MARGIN_DEG)
         per_site = [
-            _SiteSky(sky, site, self._sun_step_s, self._moon_step_s, places, lunar_distance, moon_screen)
+            _SiteSky(sky, site, self._sun_step_s, self._moon_step_s, (places, lunar_distance, moon_screen))
             for site in sites.locations
         ]
         starts_by_key: dict[str, FloatArray] = {}
         ends_by_key: dict[str, FloatArray] = {}
         for telescope, site_index in zip(telescopes, sites.index, strict=True):
-            site_sky = per_site[site_index]
             s, e = _hour_angle_intervals(telescope, places, min_alt, hull_s, hull_e, sky)
-            s, e = _clip_rowwise(s, e, window_s, window_e)
-            s, e = site_sky.restrict(s, e, twilight, lunar_phase)
-            down = normalise_intervals((downtimes or {}).get(telescope.key, ()))
-            if down:
-                s, e = _clip_sorted(s, e, *_complement(down, origin, span_s))
-            starts_by_key[telescope.key], ends_by_key[telescope.key] = _sorted_merged(s, e)
+            starts_by_key[telescope.key], ends_by_key[telescope.key] = per_site[site_index].observable(
+                s, e, (window_s, window_e), twilight, lunar_phase, (downtimes or {}).get(telescope.key, ())
+            )
         return VisibilityArrays(origin, len(targets), keys, starts_by_key, ends_by_key)
 
     def airmass(
@@ -411,6 +492,22 @@ def _orbital_rows(
     return rows, row_windows
 
 
+def _weekly(
+    indices: Sequence[int], normal_windows: Sequence[tuple[Interval, ...]]
+) -> Iterator[list[tuple[int, tuple[Interval, ...]]]]:
+    """A week (``PIECE``) at a time from the earliest window of the targets at ``indices``: each of them with its
+    windows cut to that week, those without any left out."""
+    if not indices:
+        return
+    origin = min(normal_windows[i][0].start for i in indices)
+    latest = max(normal_windows[i][-1].end for i in indices)
+    while origin < latest:
+        piece = (Interval(origin, min(latest, origin + PIECE)),)
+        cuts = [(index, intersect_intervals(normal_windows[index], piece)) for index in indices]
+        yield [(index, cut) for index, cut in cuts if cut]
+        origin = piece[0].end
+
+
 def _united(
     parts: Sequence[tuple[VisibilityArrays, Sequence[int]]], origin: datetime, count: int, keys: Sequence[str]
 ) -> VisibilityArrays:
@@ -566,6 +663,115 @@ def _hyperbolic(a: float, e: float, days: FloatArray) -> tuple[FloatArray, Float
     return a * (e - np.cosh(h)), a * math.sqrt(e * e - 1.0) * np.sinh(h)
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Satellite targets: a drifting altitude and azimuth, sampled on a grid as fine as their speed needs
+
+
+class _SatelliteMotion:
+    """Where satellite targets point at seconds t after ``origin``, one row per target: altitude and azimuth
+    (radians, quadratic in the time since each target's epoch) and the speed on the sky (rad/s)."""
+
+    def __init__(self, targets: Sequence[SatelliteTarget], origin: datetime) -> None:
+        def column(values: list[float]) -> FloatArray:
+            return np.array(values, dtype=float)[:, None]
+
+        self.alt0 = column([math.radians(t.altitude_deg) for t in targets])
+        self.az0 = column([math.radians(t.azimuth_deg) for t in targets])
+        self.alt_rate = column([t.diff_altitude_rate_arcsec_per_s * ARCSEC_RAD for t in targets])
+        self.az_rate = column([t.diff_azimuth_rate_arcsec_per_s * ARCSEC_RAD for t in targets])
+        self.alt_acceleration = column([t.diff_altitude_acceleration_arcsec_per_s2 * ARCSEC_RAD for t in targets])
+        self.az_acceleration = column([t.diff_azimuth_acceleration_arcsec_per_s2 * ARCSEC_RAD for t in targets])
+        self.since_epoch = column([t.seconds_since_epoch(origin) for t in targets])
+
+    def at(self, rows: FloatArray, t: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Altitude, azimuth and speed of the targets at ``rows``, one column per time."""
+        with np.errstate(over="ignore", invalid="ignore"):  # absurd drifts overflow; they are too fast anyway
+            dt = self.since_epoch[rows] + t[None, :]
+            alt = self.alt0[rows] + dt * (self.alt_rate[rows] + dt * self.alt_acceleration[rows] / 2)
+            az = self.az0[rows] + dt * (self.az_rate[rows] + dt * self.az_acceleration[rows] / 2)
+            alt_speed = self.alt_rate[rows] + dt * self.alt_acceleration[rows]
+            az_speed = self.az_rate[rows] + dt * self.az_acceleration[rows]
+            speed = np.hypot(alt_speed, np.cos(alt) * az_speed)
+        return alt, az, speed
+
+    def levels(self, rows: FloatArray, first: float, last: float, step_s: float) -> FloatArray:
+        """For the targets at ``rows``, how finely to sample them from ``first`` to ``last``: level k samples
+        every ``step_s / 2**k`` so that the target moves at most ``SATELLITE_MAX_MOVE_DEG`` between samples, up to
+        the level at which one at ``SATELLITE_FASTEST_DEG_PER_S`` does; -1 for a target too fast in altitude alone
+        throughout."""
+        max_move = math.radians(SATELLITE_MAX_MOVE_DEG)
+        fastest_allowed = math.radians(SATELLITE_FASTEST_DEG_PER_S)
+        finest = max(0, math.ceil(math.log2(step_s * fastest_allowed / max_move)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            ends = self.since_epoch[rows] + np.array([[first, last]])
+            # The rates are linear in time: their largest and smallest magnitudes are at the ends, or zero between.
+            alt_speed = self.alt_rate[rows] + ends * self.alt_acceleration[rows]
+            az_speed = self.az_rate[rows] + ends * self.az_acceleration[rows]
+            fastest = np.hypot(np.abs(alt_speed).max(axis=1), np.abs(az_speed).max(axis=1))
+            turns = alt_speed[:, 0] * alt_speed[:, 1] <= 0
+            slowest_in_altitude = np.where(turns, 0.0, np.abs(alt_speed).min(axis=1))
+            wanted = np.ceil(np.log2(np.maximum(fastest * step_s / max_move, 1.0)))
+        level = np.minimum(np.nan_to_num(wanted, nan=finest, posinf=finest), finest)
+        followed = np.isfinite(fastest) & (slowest_in_altitude <= fastest_allowed)
+        levels: FloatArray = np.where(followed, level, -1).astype(int)
+        return levels
+
+
+def _satellite_arrays(
+    motion: tuple[FloatArray, FloatArray, FloatArray],
+    t: FloatArray,
+    windows: Sequence[tuple[Interval, ...]],
+    constraints: Sequence[ObservingConstraints],
+    telescopes: Sequence[TelescopeSite],
+    sites: _Sites,
+    per_site: Sequence[_SiteSky],
+    downtimes: Mapping[str, Sequence[Interval]] | None,
+) -> VisibilityArrays:
+    """Satellite targets (one row per target: altitude, azimuth and speed sampled at ``t``) at every telescope:
+    each rule of 3.8 as a margin that is positive where it holds, their minimum's runs on the grid, then the
+    windows, darkness, lunar phase and downtimes as for fixed targets."""
+    alt, az, speed = motion
+    sky = per_site[0].sky
+    east, north, up = np.cos(alt) * np.sin(az), np.cos(alt) * np.cos(az), np.sin(alt)
+    followed = speed <= math.radians(SATELLITE_FASTEST_DEG_PER_S)  # NaN (an overflowed drift) is not
+    window_s, window_e = _padded_windows(windows, sky.origin)
+    min_alt = np.array([c.min_altitude_deg for c in constraints])
+    twilight = np.array([c.twilight_sun_alt_deg for c in constraints])
+    lunar_phase = np.array([c.max_lunar_phase for c in constraints])
+    lunar_distance = np.array([c.min_lunar_distance_deg for c in constraints])
+    moon_rows = np.flatnonzero(lunar_distance > 0)
+    cos_moon_limit = np.cos(np.radians(lunar_distance[moon_rows]))[:, None]
+    moon_at: dict[int, FloatArray] = {}
+    starts_by_key: dict[str, FloatArray] = {}
+    ends_by_key: dict[str, FloatArray] = {}
+    for telescope, site_index in zip(telescopes, sites.index, strict=True):
+        lat = math.radians(telescope.lat_deg)
+        low = np.radians(np.maximum(min_alt, telescope.horizon_deg))
+        margin = up - np.sin(low)[:, None]
+        if telescope.zenith_blind_spot_deg > 0:
+            margin = np.minimum(margin, math.cos(math.radians(telescope.zenith_blind_spot_deg)) - up)
+        # The hour angle of the direction (east, north, up) at latitude lat; the allowed range as an arc of the
+        # circle, so that the margin has no jump where the hour angle wraps at 12 h.
+        ha_low, ha_high = (math.radians(limit_h * 15) for limit_h in telescope.hour_angle_range_h)
+        half_width = (ha_high - ha_low) / 2
+        if half_width < math.pi:
+            hour_angle = np.arctan2(-east, math.cos(lat) * up - math.sin(lat) * north)
+            off_centre = np.mod(hour_angle - (ha_low + ha_high) / 2 + math.pi, 2 * math.pi) - math.pi
+            margin = np.minimum(margin, half_width - np.abs(off_centre))
+        if moon_rows.size:
+            if site_index not in moon_at:
+                moon_at[site_index] = per_site[site_index].moon_horizontal(t)
+            moon = moon_at[site_index]
+            cos_distance = east[moon_rows] * moon[:, 0] + north[moon_rows] * moon[:, 1] + up[moon_rows] * moon[:, 2]
+            margin[moon_rows] = np.minimum(margin[moon_rows], cos_moon_limit - cos_distance)
+        margin = np.where(followed & np.isfinite(margin), margin, -1.0)
+        s, e = _runs(t, margin)
+        starts_by_key[telescope.key], ends_by_key[telescope.key] = per_site[site_index].observable(
+            s, e, (window_s, window_e), twilight, lunar_phase, (downtimes or {}).get(telescope.key, ())
+        )
+    return VisibilityArrays(sky.origin, len(windows), [t.key for t in telescopes], starts_by_key, ends_by_key)
+
+
 class _Sky:
     """Earth rotation, sun and moon for seconds ``t`` after ``origin``: sun and moon from astropy every
     ``ephemeris_step_s`` (they move at most 0.55 deg/h, so linear interpolation of their vectors is good to
@@ -631,7 +837,8 @@ class _Sites:
 
 
 class _SiteSky:
-    """What one site sees: darkness and lunar phase intervals (per limit), lunar-distance intervals per target."""
+    """What one site sees: darkness and lunar phase intervals (per limit), lunar-distance intervals per fixed
+    target (when given), and the moon in the site's horizontal frame."""
 
     def __init__(
         self,
@@ -639,12 +846,12 @@ class _SiteSky:
         position: tuple[float, float, float],
         sun_step_s: float,
         moon_step_s: float,
-        places: _Places,
-        lunar_distance_deg: FloatArray,
-        moon_screen: FloatArray,
+        fixed_targets: tuple[_Places, FloatArray, FloatArray] | None = None,
     ) -> None:
+        """``fixed_targets``: the places, lunar distance limits (degrees) and moon screen of the fixed targets
+        whose lunar-distance intervals are wanted."""
         lat_deg, long_deg, elevation_m = position
-        self._sky = sky
+        self.sky = sky
         self._lat = math.radians(lat_deg)
         self._long = math.radians(long_deg)
         location = EarthLocation.from_geodetic(long_deg * u.deg, lat_deg * u.deg, elevation_m * u.m)
@@ -660,6 +867,11 @@ class _SiteSky:
         self._illuminated = (1.0 + cos_phase_angle) / 2.0
         self._dark: dict[float, tuple[FloatArray, FloatArray]] = {}
         self._phase: dict[float, tuple[FloatArray, FloatArray]] = {}
+        if fixed_targets is None:
+            self.moon_rows = np.empty(0, dtype=int)
+            self.moon_ok = _runs(self._moon_t, np.empty((0, len(self._moon_t))))
+            return
+        places, lunar_distance_deg, moon_screen = fixed_targets
         self.moon_rows = np.flatnonzero(moon_screen & (lunar_distance_deg > 0))
         cos_limit = np.cos(np.radians(lunar_distance_deg[self.moon_rows]))
         margin = cos_limit[:, None] - places.unit[self.moon_rows] @ self._moon_unit.T
@@ -667,7 +879,7 @@ class _SiteSky:
 
     def _zenith(self, t: FloatArray) -> FloatArray:
         """The local vertical (geodetic) in CIRS at each time."""
-        theta = self._sky.era(t) + self._long
+        theta = self.sky.era(t) + self._long
         cos_lat = math.cos(self._lat)
         return np.stack(
             [cos_lat * np.cos(theta), cos_lat * np.sin(theta), np.full_like(theta, math.sin(self._lat))], axis=-1
@@ -675,10 +887,41 @@ class _SiteSky:
 
     def _observer(self, t: FloatArray) -> FloatArray:
         """The observatory's geocentric position in CIRS (metres) at each time, polar motion ignored."""
-        era = self._sky.era(t)
+        era = self.sky.era(t)
         x, y, z = self._itrs_m
         cos_era, sin_era = np.cos(era), np.sin(era)
         return np.stack([x * cos_era - y * sin_era, x * sin_era + y * cos_era, np.full_like(era, z)], axis=-1)
+
+    def horizontal_basis(self, t: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """The local east, north and up (geodetic) unit vectors in CIRS at each time, one row per time."""
+        theta = self.sky.era(t) + self._long
+        sin_lat, cos_lat = math.sin(self._lat), math.cos(self._lat)
+        east = np.stack([-np.sin(theta), np.cos(theta), np.zeros_like(theta)], axis=-1)
+        north = np.stack([-sin_lat * np.cos(theta), -sin_lat * np.sin(theta), np.full_like(theta, cos_lat)], axis=-1)
+        return east, north, self._zenith(t)
+
+    def moon_horizontal(self, t: FloatArray) -> FloatArray:
+        """The topocentric moon's direction as (east, north, up) components, one row per time."""
+        moon = _unit(self.sky.moon(t) - self._observer(t))
+        return np.stack([np.einsum("ij,ij->i", moon, axis) for axis in self.horizontal_basis(t)], axis=-1)
+
+    def observable(
+        self,
+        s: FloatArray,
+        e: FloatArray,
+        windows: tuple[FloatArray, FloatArray],
+        twilight_deg: FloatArray,
+        max_lunar_phase: FloatArray,
+        downtimes: Sequence[Interval],
+    ) -> tuple[FloatArray, FloatArray]:
+        """Each target's intervals where its own rules hold (one row per target) cut to its windows, darkness and
+        the lunar rules at this site, less a telescope's downtimes: rows sorted, touching intervals merged."""
+        s, e = _clip_rowwise(s, e, *windows)
+        s, e = self.restrict(s, e, twilight_deg, max_lunar_phase)
+        down = normalise_intervals(downtimes)
+        if down:
+            s, e = _clip_sorted(s, e, *_complement(down, self.sky.origin, self.sky.span_s))
+        return _sorted_merged(s, e)
 
     def restrict(
         self, s: FloatArray, e: FloatArray, twilight_deg: FloatArray, max_lunar_phase: FloatArray

@@ -21,9 +21,9 @@ from domain.visibility import (
     AirmassSeries,
     Interval,
     ObservingConstraints,
-    OrbitalTarget,
     SiderealTarget,
     TelescopeSite,
+    VisibilityTarget,
 )
 
 
@@ -483,14 +483,15 @@ class Visibility(Protocol):
 
     def visible_intervals(
         self,
-        targets: Sequence[SiderealTarget | OrbitalTarget],
+        targets: Sequence[VisibilityTarget],
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
         downtimes: Mapping[str, Sequence[Interval]] | None = None,
     ) -> list[Mapping[str, tuple[Interval, ...]]]:
-        """Per target i (sidereal or orbital), per telescope key (every telescope present): the normal intervals
-        inside windows[i] when every rule of requests.md 3.8 holds under constraints[i], minus downtimes[key]."""
+        """Per target i (sidereal, orbital or satellite), per telescope key (every telescope present): the normal
+        intervals inside windows[i] when every rule of requests.md 3.8 holds under constraints[i], minus
+        downtimes[key]."""
         ...
 
     def airmass(

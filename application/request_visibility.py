@@ -2,10 +2,10 @@
 intervals its targets are observable in there (through the Visibility port), minus downtimes, and the
 messages when that is not enough.
 
-The port computes ICRS targets and orbital elements of the schemes MPC_MINOR_PLANET, MPC_COMET and
-JPL_MAJOR_PLANET; other orbital schemes refuse the request at this step (requests.md 2.9). SATELLITE and
-HOUR_ANGLE targets are not checked: they add nothing to the intersection, and a request of only those counts its
-whole window.
+The port computes ICRS targets, SATELLITE targets (a local altitude and azimuth with rates) and orbital elements
+of the schemes MPC_MINOR_PLANET, MPC_COMET and JPL_MAJOR_PLANET; other orbital schemes refuse the request at this
+step (requests.md 2.9). HOUR_ANGLE targets (DIRECT and REAL_TIME groups only) are not checked: they add nothing to
+the intersection, and a request of only those counts its whole window.
 
 ``visibility_hooks(visibility)`` is what the composition root hands the request-group use cases: a factory
 that, inside a unit of work, gives validation its two callbacks.
@@ -28,8 +28,10 @@ from domain.visibility import (
     Interval,
     ObservingConstraints,
     OrbitalTarget,
+    SatelliteTarget,
     SiderealTarget,
     TelescopeSite,
+    VisibilityTarget,
     intersect_intervals,
     longest_interval,
     normalise_intervals,
@@ -76,8 +78,7 @@ def candidate_telescopes(request: Request, observatory: Observatory, *, staff: b
 
 
 def sidereal_target(target: Target) -> SiderealTarget | None:
-    """The target as the Visibility port takes it: ICRS targets only (orbital elements and satellites are not
-    supported by the port yet)."""
+    """The target as the Visibility port takes a fixed star: ICRS targets only."""
     if target.type is not TargetType.ICRS or target.ra is None or target.dec is None:
         return None
     return SiderealTarget(
@@ -112,9 +113,29 @@ def orbital_target(target: Target) -> OrbitalTarget | None:
         return None
 
 
-def port_target(target: Target) -> SiderealTarget | OrbitalTarget | None:
+def satellite_target(target: Target) -> SatelliteTarget | None:
+    """The target as the Visibility port takes a SATELLITE: altitude, azimuth, their rates and accelerations and
+    the epoch they count from (None otherwise; field validation refuses missing or out-of-range fields first)."""
+    fields = (
+        target.altitude,
+        target.azimuth,
+        target.diff_altitude_rate,
+        target.diff_azimuth_rate,
+        target.diff_altitude_acceleration,
+        target.diff_azimuth_acceleration,
+        target.diff_epoch,
+    )
+    if target.type is not TargetType.SATELLITE or any(value is None for value in fields):
+        return None
+    try:
+        return SatelliteTarget(*fields)  # type: ignore[arg-type]  # checked not None just above
+    except ValidationError:
+        return None
+
+
+def port_target(target: Target) -> VisibilityTarget | None:
     """The target as the Visibility port takes it, or None when the port cannot check it."""
-    return sidereal_target(target) or orbital_target(target)
+    return sidereal_target(target) or orbital_target(target) or satellite_target(target)
 
 
 def unsupported_schemes(request: Request) -> list[str]:
@@ -128,9 +149,9 @@ def unsupported_schemes(request: Request) -> list[str]:
     return found
 
 
-def _pairs(request: Request) -> list[tuple[SiderealTarget | OrbitalTarget, ObservingConstraints]]:
+def _pairs(request: Request) -> list[tuple[VisibilityTarget, ObservingConstraints]]:
     """The distinct (target, constraints) pairs the port can check; all must be observable at once."""
-    pairs: list[tuple[SiderealTarget | OrbitalTarget, ObservingConstraints]] = []
+    pairs: list[tuple[VisibilityTarget, ObservingConstraints]] = []
     for configuration in request.configurations:
         target, constraints = port_target(configuration.target), configuration.constraints
         if target is None:
@@ -154,7 +175,7 @@ def visible_intervals_by_site(
 ) -> dict[str, tuple[Interval, ...]] | None:
     """Per site, the union over its candidate telescopes of the intervals in which every target of the request
     is observable (3.8 steps 1-4, before clipping to now); None when the request has no target the port can
-    check (the check is then not made: satellites, hour-angle targets, unsupported orbital schemes)."""
+    check (the check is then not made: hour-angle targets, unsupported orbital schemes)."""
     return visible_intervals_by_site_for_each([request], observatory, visibility, [downtimes], staff=staff)[0]
 
 
@@ -169,7 +190,7 @@ def visible_intervals_by_site_for_each(
     """``visible_intervals_by_site`` for each of many requests, ``downtimes[i]`` being request i's, in one call
     of the port: the pressure plot asks about every pending request at once, and the adapter's cost is mostly per
     call. Downtimes are subtracted here, after the port, since they differ by request (by instrument type)."""
-    rows: list[tuple[int, SiderealTarget | OrbitalTarget, ObservingConstraints, tuple[Interval, ...]]] = []
+    rows: list[tuple[int, VisibilityTarget, ObservingConstraints, tuple[Interval, ...]]] = []
     telescopes_of: list[list[TelescopeSite]] = []
     answers_of: list[dict[str, tuple[Interval, ...]] | None] = []
     every_telescope: dict[str, TelescopeSite] = {}

@@ -1,4 +1,5 @@
-"""What the Visibility port speaks: time intervals and their algebra, sidereal and orbital targets, constraints, sites.
+"""What the Visibility port speaks: time intervals and their algebra, sidereal, orbital and satellite targets,
+constraints, sites.
 
 Plain frozen data and pure functions, no astronomy library: the ``Visibility`` port (application/ports.py) takes
 and returns these, and the adapter behind it (adapters/astropy_visibility.py) does the astronomy. The rules they
@@ -24,6 +25,7 @@ from domain.observatory import Enclosure, Site, Telescope
 
 NAUTICAL_TWILIGHT_DEG = -12.0  # the sun must be below this altitude (requests.md 3.8)
 MOON_DOWN_ALT_DEG = -0.833  # the moon's centre below this altitude counts as "down" (requests.md 3.8)
+MJD_ZERO = datetime(1858, 11, 17, tzinfo=UTC)  # modified Julian date 0
 
 
 def _aware(moment: datetime) -> bool:
@@ -191,6 +193,50 @@ class OrbitalTarget:
 def _check_scheme(scheme: str) -> None:
     if scheme not in ORBITAL_SCHEMES:
         raise ValidationError.on("scheme", f"Visibility supports the schemes {', '.join(ORBITAL_SCHEMES)}.")
+
+
+def _finite(_instance: object, attribute: Attribute[Any], value: float) -> None:
+    if not math.isfinite(value):
+        raise ValidationError.on(attribute.name, f"Must be a finite number, got {value}.")
+
+
+@frozen
+class SatelliteTarget:
+    """A pointing fixed in the local horizontal frame with a slow drift (requests.md 2.9 SATELLITE, 3.8).
+
+    At time t, dt seconds after ``diff_epoch_mjd`` (MJD, UTC), it points at altitude
+    ``altitude_deg + rate dt + acceleration dt^2 / 2`` and likewise in azimuth (north through east), rates in
+    arcsec/s and accelerations in arcsec/s^2; the same altitude and azimuth at every telescope. An altitude
+    carried past 90 degrees goes on over the zenith (the direction of altitude 100, azimuth a is altitude 80,
+    azimuth a + 180).
+    """
+
+    altitude_deg: float = field(validator=_within(0.0, 90.0))
+    azimuth_deg: float = field(validator=_within(0.0, 360.0))
+    diff_altitude_rate_arcsec_per_s: float = field(default=0.0, validator=_finite)
+    diff_azimuth_rate_arcsec_per_s: float = field(default=0.0, validator=_finite)
+    diff_altitude_acceleration_arcsec_per_s2: float = field(default=0.0, validator=_finite)
+    diff_azimuth_acceleration_arcsec_per_s2: float = field(default=0.0, validator=_finite)
+    diff_epoch_mjd: float = field(default=0.0, validator=_finite)  # irrelevant without rates
+
+    def seconds_since_epoch(self, moment: datetime) -> float:
+        """Seconds from ``diff_epoch_mjd`` to ``moment`` (UTC, leap seconds not counted)."""
+        return (moment - MJD_ZERO).total_seconds() - self.diff_epoch_mjd * 86400.0
+
+    def position_deg(self, moment: datetime) -> tuple[float, float]:
+        """Altitude and azimuth in degrees at ``moment``, as drifted: not reduced to 0..90 and 0..360."""
+        dt = self.seconds_since_epoch(moment)
+        altitude_arcsec = (
+            self.diff_altitude_rate_arcsec_per_s * dt + self.diff_altitude_acceleration_arcsec_per_s2 * dt * dt / 2
+        )
+        azimuth_arcsec = (
+            self.diff_azimuth_rate_arcsec_per_s * dt + self.diff_azimuth_acceleration_arcsec_per_s2 * dt * dt / 2
+        )
+        return self.altitude_deg + altitude_arcsec / 3600.0, self.azimuth_deg + azimuth_arcsec / 3600.0
+
+
+# What the Visibility port computes: fixed stars, two-body orbits and local horizontal pointings.
+VisibilityTarget = SiderealTarget | OrbitalTarget | SatelliteTarget
 
 
 @frozen

@@ -35,6 +35,7 @@ from domain.visibility import (
     Interval,
     ObservingConstraints,
     OrbitalTarget,
+    SatelliteTarget,
     SiderealTarget,
     TelescopeSite,
     longest_interval,
@@ -623,3 +624,15 @@ def test_a_night_across_the_weekly_pieces_of_an_orbital_target_is_one_interval(
     assert across.start < boundary - timedelta(minutes=10)
     assert across.end > boundary + timedelta(minutes=10)
     assert answer[1][telescope.key] == ()
+
+
+def test_moving_targets_without_windows_beside_a_star_get_nothing(
+    visibility: AstropyVisibility, telescopes: dict[str, TelescopeSite]
+) -> None:
+    telescope = telescopes["lsc.doma.1m0a"]
+    window = [Interval(THIRTY_DAYS.start, THIRTY_DAYS.start + timedelta(days=1))]
+    answer = visibility.visible_intervals(
+        [P0_TARGET, R29, SatelliteTarget(60.0, 180.0)], [telescope], [window, [], []], [P0_CONSTRAINTS] * 3
+    )
+    assert answer[0][telescope.key]
+    assert answer[1][telescope.key] == answer[2][telescope.key] == ()

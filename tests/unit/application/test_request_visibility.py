@@ -23,8 +23,10 @@ from domain.visibility import (
     Interval,
     ObservingConstraints,
     OrbitalTarget,
+    SatelliteTarget,
     SiderealTarget,
     TelescopeSite,
+    VisibilityTarget,
     subtract_intervals,
 )
 from tests.unit.domain.observatory_fixtures import demo_observatory
@@ -154,12 +156,12 @@ def test_the_refusals_of_3_8() -> None:
     assert visibility_messages(r, 541) == []
 
 
-def test_requests_without_a_sidereal_target_are_not_checked() -> None:
-    satellite = request((1, 1))
-    satellite.configurations[0] = attrs.evolve(
-        satellite.configurations[0], target=Target("sat", "SATELLITE", altitude=30, azimuth=20)
+def test_requests_without_a_target_the_port_can_compute_are_not_checked() -> None:
+    hour_angle = request((1, 1))
+    hour_angle.configurations[0] = attrs.evolve(
+        hour_angle.configurations[0], target=Target("ha", "HOUR_ANGLE", hour_angle=1.0, dec=-20.0)
     )
-    assert visible_intervals_by_site(satellite, demo_observatory(), SkyDouble(), {}) is None
+    assert visible_intervals_by_site(hour_angle, demo_observatory(), SkyDouble(), {}) is None
 
 
 R29_ELEMENTS = {
@@ -187,11 +189,11 @@ class RecordingSky(SkyDouble):
 
     def __init__(self) -> None:
         super().__init__()
-        self.targets: list[SiderealTarget | OrbitalTarget] = []
+        self.targets: list[VisibilityTarget] = []
 
     def visible_intervals(
         self,
-        targets: Sequence[SiderealTarget | OrbitalTarget],  # type: ignore[override]  # the double's own is sidereal
+        targets: Sequence[VisibilityTarget],  # type: ignore[override]  # the double's own is sidereal
         telescopes: Sequence[TelescopeSite],
         windows: Sequence[Sequence[Interval]],
         constraints: Sequence[ObservingConstraints],
@@ -239,9 +241,40 @@ def test_orbital_schemes_without_an_ephemeris_refuse_the_request_with_a_clear_me
     assert visibility_messages(alone, 10 * 3600) == visibility_messages(r, 10 * 3600)
 
 
-def test_satellite_and_hour_angle_targets_stay_unchecked() -> None:
+R33_SATELLITE = Target(
+    "satellite",
+    "SATELLITE",
+    altitude=33,
+    azimuth=2,
+    diff_altitude_rate=3,
+    diff_azimuth_rate=4,
+    diff_altitude_acceleration=5,
+    diff_azimuth_acceleration=0.99,
+    diff_epoch=22,
+)
+
+
+def test_satellite_targets_reach_the_port_with_their_drift() -> None:
+    sky = RecordingSky()
+    r = with_targets(R33_SATELLITE, Target("ha", "HOUR_ANGLE", hour_angle=1.0, dec=-20.0))
+    by_site = visible_intervals_by_site(r, demo_observatory(), sky, {})
+    assert by_site is not None  # the satellite alone makes the request checked
+    assert sky.targets == [SatelliteTarget(33, 2, 3, 4, 5, 0.99, 22)]
+    assert sky.calls[0][0] == 1  # the hour-angle target is not asked about
+
+
+def test_a_request_whose_only_satellite_is_never_visible_is_refused() -> None:
+    sky = SkyDouble({})  # nothing visible anywhere
+    r = with_targets(R33_SATELLITE)
+    by_site = visible_intervals_by_site(r, demo_observatory(), sky, {})
+    assert by_site is not None
+    assert largest_after(by_site, START) == 0
+    assert visibility_messages(r, largest_after(by_site, START)) == [NOT_VISIBLE]
+
+
+def test_incomplete_satellites_and_hour_angle_targets_stay_unchecked() -> None:
     r = with_targets(
-        Target("sat", "SATELLITE", altitude=30, azimuth=20),
+        Target("sat", "SATELLITE", altitude=30, azimuth=20),  # field validation refuses it before this step
         Target("ha", "HOUR_ANGLE", hour_angle=1.0, dec=-20.0),
     )
     sky = RecordingSky()

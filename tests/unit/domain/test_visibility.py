@@ -12,8 +12,10 @@ from hypothesis import given
 
 from domain.errors import ValidationError
 from domain.visibility import (
+    MJD_ZERO,
     Interval,
     ObservingConstraints,
+    SatelliteTarget,
     SiderealTarget,
     TelescopeSite,
     intersect_intervals,
@@ -144,6 +146,49 @@ def test_out_of_range_values_are_refused() -> None:
         SiderealTarget(ra_deg=10, dec_deg=91)
     with pytest.raises(ValidationError):
         SiderealTarget(ra_deg=math.nan, dec_deg=0)
+
+
+def test_a_satellite_target_drifts_from_its_epoch_by_its_rates_and_accelerations_in_arcseconds() -> None:
+    epoch = datetime(2016, 10, 1, 5, tzinfo=UTC)
+    satellite = SatelliteTarget(
+        altitude_deg=40.0,
+        azimuth_deg=350.0,
+        diff_altitude_rate_arcsec_per_s=-12.5,
+        diff_azimuth_rate_arcsec_per_s=36.0,
+        diff_altitude_acceleration_arcsec_per_s2=0.01,
+        diff_azimuth_acceleration_arcsec_per_s2=-0.02,
+        diff_epoch_mjd=57662.0 + 5 / 24,  # 2016-10-01T05:00:00Z
+    )
+    assert satellite.seconds_since_epoch(epoch) == pytest.approx(0.0, abs=1e-4)
+    assert satellite.position_deg(epoch) == pytest.approx((40.0, 350.0))
+    hour_later = epoch + timedelta(hours=1)
+    altitude, azimuth = satellite.position_deg(hour_later)
+    assert altitude == pytest.approx(40.0 + (-12.5 * 3600 + 0.01 * 3600**2 / 2) / 3600)  # 40 - 12.5 + 18
+    assert azimuth == pytest.approx(350.0 + (36.0 * 3600 - 0.02 * 3600**2 / 2) / 3600)  # carried past 360
+    earlier = satellite.position_deg(epoch - timedelta(minutes=10))
+    assert earlier[0] == pytest.approx(40.0 + (12.5 * 600 + 0.01 * 600**2 / 2) / 3600)
+
+
+def test_a_satellite_epoch_is_a_modified_julian_date() -> None:
+    assert MJD_ZERO + timedelta(days=57662) == datetime(2016, 10, 1, tzinfo=UTC)
+    satellite = SatelliteTarget(30.0, 10.0, diff_epoch_mjd=57662.5)
+    assert satellite.seconds_since_epoch(datetime(2016, 10, 2, tzinfo=UTC)) == pytest.approx(43200.0)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"altitude_deg": 90.5, "azimuth_deg": 0.0},
+        {"altitude_deg": -1.0, "azimuth_deg": 0.0},
+        {"altitude_deg": 30.0, "azimuth_deg": 360.1},
+        {"altitude_deg": 30.0, "azimuth_deg": 0.0, "diff_altitude_rate_arcsec_per_s": math.inf},
+        {"altitude_deg": 30.0, "azimuth_deg": 0.0, "diff_azimuth_acceleration_arcsec_per_s2": math.nan},
+        {"altitude_deg": 30.0, "azimuth_deg": 0.0, "diff_epoch_mjd": -math.inf},
+    ],
+)
+def test_a_satellite_target_refuses_out_of_range_or_non_finite_values(fields: dict[str, float]) -> None:
+    with pytest.raises(ValidationError):
+        SatelliteTarget(**fields)
 
 
 def test_telescope_site_takes_the_telescope_position_and_the_site_elevation() -> None:
