@@ -114,21 +114,19 @@ def orbital_target(target: Target) -> OrbitalTarget | None:
 
 
 def satellite_target(target: Target) -> SatelliteTarget | None:
-    """The target as the Visibility port takes a SATELLITE: altitude, azimuth, their rates and accelerations and
-    the epoch they count from (None otherwise; field validation refuses missing or out-of-range fields first)."""
-    fields = (
-        target.altitude,
-        target.azimuth,
-        target.diff_altitude_rate,
-        target.diff_azimuth_rate,
-        target.diff_altitude_acceleration,
-        target.diff_azimuth_acceleration,
-        target.diff_epoch,
-    )
-    if target.type is not TargetType.SATELLITE or any(value is None for value in fields):
+    """The target as the Visibility port takes a SATELLITE: its altitude and azimuth as a fixed pointing (None
+    otherwise; field validation refuses missing or out-of-range fields first).
+
+    Decision: the rates and accelerations are left out of the sky check. They describe how the mount tracks once
+    the pass has begun, counted from ``diff_epoch``, which clients set to the pass itself; carried across a
+    window of days (or from the epoch of R33, MJD 22, to 2016) they spin the pointing round the sky many times a
+    second, and the request would be refused although upstream accepts it (R33: 201, as rise_set checks a
+    satellite against darkness only). The fixed pointing keeps the rules of 3.8 that mean something for it:
+    darkness, horizon, airmass, hour angle and the moon."""
+    if target.type is not TargetType.SATELLITE or target.altitude is None or target.azimuth is None:
         return None
     try:
-        return SatelliteTarget(*fields)  # type: ignore[arg-type]  # checked not None just above
+        return SatelliteTarget(target.altitude, target.azimuth)
     except ValidationError:
         return None
 

@@ -78,3 +78,19 @@ def test_a_satellite_fixed_high_over_the_meridian_is_accepted_with_the_nights_as
     assert answer["errors"] == {}
     largest_h = answer["request_durations"]["requests"][0]["largest_interval"] / 3600
     assert 9 < largest_h < 12  # a nautical night at one of the 1-metre sites in October
+
+
+def test_r33_is_accepted_on_the_real_sky_its_drift_left_out_of_the_check(client: Any, world: World) -> None:
+    """requests.md R33: rates 3/4 arcsec/s and accelerations 5/0.99 arcsec/s^2 counted from MJD 22 would spin the
+    pointing round the sky; the check takes altitude 33, azimuth 2 as a fixed pointing and the group is stored."""
+    body = with_satellite(
+        33,
+        2,
+        diff_altitude_rate=3,
+        diff_azimuth_rate=4,
+        diff_altitude_acceleration=5,
+        diff_azimuth_acceleration=0.99,
+        diff_epoch=22,
+    )
+    echoed = submitted(client, world, body)
+    assert echoed["requests"][0]["configurations"][0]["target"]["diff_epoch"] == 22
