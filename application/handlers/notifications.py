@@ -26,39 +26,44 @@ def _recipients(uow: UnitOfWork, group: RequestGroup) -> list[User]:
     ]
 
 
-def notify_group_completed(event: RequestGroupStateChanged, uow: UnitOfWork, mailer: Mailer) -> None:
-    """A group of the members' proposal has completed."""
-    if event.new is not RequestState.COMPLETED or event.group_id is None:
+def _mail_members(group_id: int | None, uow: UnitOfWork, mailer: Mailer, subject: str, body: str) -> None:
+    """Send one message to every member of the group's proposal who asked for it; ``{name}``, ``{id}``,
+    ``{proposal}`` and ``{submitter}`` in the texts name the group."""
+    if group_id is None:
         return
     with uow:
-        group = uow.request_groups.get(event.group_id)
+        group = uow.request_groups.get(group_id)
         if group is None:
             return
         recipients = _recipients(uow, group)
+    names = {"name": group.name, "id": group.id, "proposal": group.proposal, "submitter": group.submitter}
     for user in recipients:
-        mailer.send(
-            user.email,
-            f"Request group {group.name} has completed",
-            f"The request group {group.name} (id {group.id}) of proposal {group.proposal}, submitted by "
-            f"{group.submitter}, has completed. Its data will appear in the science archive.",
+        mailer.send(user.email, subject.format(**names), body.format(**names))
+
+
+def notify_group_completed(event: RequestGroupStateChanged, uow: UnitOfWork, mailer: Mailer) -> None:
+    """A group of the members' proposal has completed."""
+    if event.new is RequestState.COMPLETED:
+        _mail_members(
+            event.group_id,
+            uow,
+            mailer,
+            "Request group {name} has completed",
+            "The request group {name} (id {id}) of proposal {proposal}, submitted by {submitter}, has completed. "
+            "Its data will appear in the science archive.",
         )
 
 
 def notify_failure_limit(event: RequestStateChanged, uow: UnitOfWork, mailer: Mailer) -> None:
     """A request failed as often as the observatory allows and will not be tried again."""
-    if event.new is not RequestState.FAILURE_LIMIT_REACHED or event.group_id is None:
-        return
-    with uow:
-        group = uow.request_groups.get(event.group_id)
-        if group is None:
-            return
-        recipients = _recipients(uow, group)
-    for user in recipients:
-        mailer.send(
-            user.email,
-            f"Request {event.request_id} of {group.name} reached its failure limit",
-            f"The request {event.request_id} of request group {group.name} (proposal {group.proposal}) failed as "
-            "many times as the observatory allows and will not be scheduled again. Submit it anew to try again.",
+    if event.new is RequestState.FAILURE_LIMIT_REACHED:
+        _mail_members(
+            event.group_id,
+            uow,
+            mailer,
+            f"Request {event.request_id} of {{name}} reached its failure limit",
+            f"The request {event.request_id} of request group {{name}} (proposal {{proposal}}) failed as many times "
+            "as the observatory allows and will not be scheduled again. Submit it anew to try again.",
         )
 
 
