@@ -98,13 +98,13 @@ def _placed(
     return place(plan, group, group.request(plan.request_id), observatory, now)
 
 
-def _locked(uow: UnitOfWork, observation_id: int) -> tuple[RequestGroup, Request, Observation]:
-    """The observation's group (locked first), request and the observation itself (locked)."""
-    found = uow.observations.get(observation_id)
+def _locked(uow: UnitOfWork, found: Observation | None) -> tuple[RequestGroup, Request, Observation]:
+    """For an observation read without a lock: its group (locked first), request, and the observation again,
+    locked and fresh."""
     group = uow.request_groups.containing_request(found.request_id, for_update=True) if found else None
-    observation = uow.observations.get(observation_id, for_update=True) if group else None
+    observation = uow.observations.get(found.id, for_update=True) if found and found.id and group else None
     if group is None or observation is None:
-        raise NotFoundError(f"observation {observation_id}")
+        raise NotFoundError("observation")
     return group, group.request(observation.request_id), observation
 
 
@@ -116,9 +116,9 @@ def report_configuration_status(
     now = clock.now()
     with uow:
         holder = uow.observations.containing_status(cmd.status_id)
-        if holder is None or holder.id is None:
+        if holder is None:
             raise NotFoundError(f"configuration status {cmd.status_id}")
-        group, request, observation = _locked(uow, holder.id)
+        group, request, observation = _locked(uow, holder)
         status = observation.status(cmd.status_id)
         _check_new_end(cmd, observation, now)
         proposal = uow.proposals.get(group.proposal, for_update=True)
@@ -277,7 +277,7 @@ def revise_observation(cmd: ReviseObservation, uow: UnitOfWork, clock: Clock) ->
     now = clock.now()
     with uow:
         _require_placer(cmd.actor, uow)
-        group, request, observation = _locked(uow, cmd.observation_id)
+        group, request, observation = _locked(uow, uow.observations.get(cmd.observation_id))
         proposal = uow.proposals.get(group.proposal, for_update=True)
         if not _may_place(cmd.actor, proposal):
             raise NotFoundError(f"observation {cmd.observation_id}")
