@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from adapters.sqlalchemy import tables
-from adapters.sqlalchemy.request_groups import _ordered, _visibility
+from adapters.sqlalchemy.request_groups import ordered, visibility_conditions
 from application.ports import OBSERVATION_ORDER_KEYS, ObservationQuery, ObservationRepository, StatusQuery
 from domain.observations import ConfigurationStatus, Observation, ObservationState, StatusState, Summary
 
@@ -237,7 +237,7 @@ def _observation_filters(q: ObservationQuery) -> list[sa.ColumnElement[bool]]:
         found.append(_any_configuration(_configurations.c.instrument_type, q.instrument_types))
     if q.configuration_types:
         found.append(_any_configuration(_configurations.c.type, q.configuration_types))
-    found.extend(_visibility(q.visible_proposals, q.own_in_proposals, q.own_submitter))
+    found.extend(visibility_conditions(q.visible_proposals, q.own_in_proposals, q.own_submitter))
     return found
 
 
@@ -259,7 +259,7 @@ def _observation_order(order: Sequence[str], dialect: str) -> list[sa.ColumnElem
         field = key.removeprefix("-")
         if field not in OBSERVATION_ORDER_KEYS:
             raise ValueError(f"cannot order observations by {key!r}")
-        clauses.append(_ordered(expressions[field], key.startswith("-")))
+        clauses.append(ordered(expressions[field], key.startswith("-")))
     clauses.append(_observations.c.id.desc())
     return clauses
 

@@ -188,9 +188,10 @@ def _request_group(row: sa.Row[Any], requests: list[Request]) -> RequestGroup:
 # Query clauses.
 
 
-def _visibility(
+def visibility_conditions(
     visible: frozenset[str] | None, own_in: frozenset[str], own: str | None
 ) -> list[sa.ColumnElement[bool]]:
+    """The visibility rule of RequestGroupQuery as conditions on the request-group table (observations share it)."""
     if visible is None:
         return []
     clauses: list[sa.ColumnElement[bool]] = [_groups.c.proposal.in_(sorted(visible))]
@@ -258,11 +259,11 @@ def _group_filters(q: RequestGroupQuery) -> list[sa.ColumnElement[bool]]:
     if starts:
         # One window must meet both bounds.
         found.append(_any_child(_windows, *starts))
-    found.extend(_visibility(q.visible_proposals, q.own_in_proposals, q.own_submitter))
+    found.extend(visibility_conditions(q.visible_proposals, q.own_in_proposals, q.own_submitter))
     return found
 
 
-def _ordered(expression: sa.ColumnElement[Any], descending: bool) -> sa.ColumnElement[Any]:
+def ordered(expression: sa.ColumnElement[Any], descending: bool) -> sa.ColumnElement[Any]:
     # An unset value sorts as the largest, PostgreSQL's default, asked of SQLite too (the memory adapter agrees).
     return expression.desc().nulls_first() if descending else expression.asc().nulls_last()
 
@@ -291,7 +292,7 @@ def _group_order(order: Sequence[str], dialect: str) -> list[sa.ColumnElement[An
         field = key.removeprefix("-")
         if field not in REQUEST_GROUP_ORDER_KEYS:
             raise ValueError(f"cannot order request groups by {key!r}")
-        clauses.append(_ordered(expressions[field], key.startswith("-")))
+        clauses.append(ordered(expressions[field], key.startswith("-")))
     clauses.append(_groups.c.id.desc())
     return clauses
 
@@ -302,7 +303,7 @@ def _request_order(order: Sequence[str]) -> list[sa.ColumnElement[Any]]:
         field = key.removeprefix("-")
         if field not in REQUEST_ORDER_KEYS:
             raise ValueError(f"cannot order requests by {key!r}")
-        clauses.append(_ordered(_requests.c[field], key.startswith("-")))
+        clauses.append(ordered(_requests.c[field], key.startswith("-")))
     clauses.append(_requests.c.id.desc())
     return clauses
 
@@ -385,7 +386,7 @@ class SqlAlchemyRequestGroupRepository(RequestGroupRepository):
 
     def search_requests(self, query: RequestQuery) -> tuple[int, list[tuple[RequestGroup, Request]]]:
         self.flush()
-        conditions = _visibility(query.visible_proposals, query.own_in_proposals, query.own_submitter)
+        conditions = visibility_conditions(query.visible_proposals, query.own_in_proposals, query.own_submitter)
         if query.ids:
             conditions.append(_requests.c.id.in_(query.ids))
         if query.states:

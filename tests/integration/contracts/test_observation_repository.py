@@ -28,7 +28,7 @@ from domain.observations import (
 from domain.requestgroups import ObservationType, Operator, Request, RequestGroup, RequestState
 from tests.integration.conftest import BACKENDS, Backend, open_backend
 from tests.integration.contracts.request_builders import FLOYDS, SINISTRO, T0, configuration, days, group, request
-from tests.integration.contracts.test_request_group_repository import add, add_proposals
+from tests.integration.contracts.test_request_group_repository import add, add_proposals, as_data
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -97,11 +97,6 @@ def store(uow_factory: UowFactory, *observations: Observation) -> list[int]:
             uow.observations.add(item)
         uow.commit()
     return [item.id for item in observations if item.id is not None]
-
-
-def as_data(item: Any) -> dict[str, Any]:
-    """Every constructor field, recursively: what a stored observation must give back."""
-    return attrs.asdict(item, recurse=True, filter=lambda a, _: a.init)
 
 
 def load(uow_factory: UowFactory, observation_id: int) -> Observation:

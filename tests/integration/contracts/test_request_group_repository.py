@@ -59,7 +59,7 @@ def add(uow_factory: UowFactory, *groups: RequestGroup) -> list[int]:
 
 
 def as_data(item: Any) -> dict[str, Any]:
-    """Every constructor field, recursively: what a stored group must give back."""
+    """Every constructor field, recursively: what a stored group (or observation) must give back."""
     return attrs.asdict(item, recurse=True, filter=lambda a, _: a.init)
 
 
